@@ -1,0 +1,36 @@
+"""pyagent-trace: record, replay, cost and trace LLM agents with OpenTelemetry."""
+
+from pyagent_trace.events import TraceEvent, TraceEventBus
+from pyagent_trace.exceptions import (
+    BadRecordingError,
+    BudgetExceededError,
+    CassetteMissingError,
+    ConfigError,
+    NetworkBlockedError,
+    PyAgentTraceError,
+    PyAgentTraceWarning,
+    ReplayExhaustedError,
+    ReplayMismatchError,
+)
+from pyagent_trace.recorder import Recorder, RecordEntry
+from pyagent_trace.replay import ReplayLLM
+
+__version__ = "0.4.0"
+
+__all__ = [
+    "BadRecordingError",
+    "BudgetExceededError",
+    "CassetteMissingError",
+    "ConfigError",
+    "NetworkBlockedError",
+    "PyAgentTraceError",
+    "PyAgentTraceWarning",
+    "RecordEntry",
+    "Recorder",
+    "ReplayExhaustedError",
+    "ReplayLLM",
+    "ReplayMismatchError",
+    "TraceEvent",
+    "TraceEventBus",
+    "__version__",
+]

@@ -1,0 +1,70 @@
+"""Every span attribute key and span name pyagent-trace writes, spelled once.
+
+The OpenTelemetry GenAI conventions (``gen_ai.*``) are still "Development" upstream and
+get renamed (``gen_ai.system`` became ``gen_ai.provider.name``): a rename is a one-line
+change here. Nothing else in the package spells an attribute key.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# -- pyagent.* (the product docs' reference table) ---------------------------------------
+PATTERN_TYPE: Final = "pyagent.pattern.type"
+PATTERN_ROUNDS: Final = "pyagent.pattern.rounds"
+AGENT_NAME: Final = "pyagent.agent.name"
+AGENT_MODEL: Final = "pyagent.agent.model"
+COST_INPUT_TOKENS: Final = "pyagent.cost.input_tokens"
+COST_OUTPUT_TOKENS: Final = "pyagent.cost.output_tokens"
+COST_TOTAL_USD: Final = "pyagent.cost.total_usd"
+EXEC_DURATION_MS: Final = "pyagent.exec.duration_ms"
+ROUTER_DIFFICULTY: Final = "pyagent.router.difficulty"
+ROUTER_SELECTED_MODEL: Final = "pyagent.router.selected_model"
+COMPRESS_SAVINGS_PCT: Final = "pyagent.compress.savings_pct"
+EARLY_STOP: Final = "pyagent.early_stop"
+
+# -- pyagent.* additions that the docs' table does not list --------------------------------
+SERVICE_NAME: Final = "pyagent.service.name"
+PATTERN_OUTPUT_LEN: Final = "pyagent.pattern.output_len"
+COST_ESTIMATED: Final = "pyagent.cost.estimated"
+"""True when token counts were estimated from text, not reported by the provider."""
+COST_UNPRICED: Final = "pyagent.cost.unpriced"
+"""True when the model is not in the price table: the USD figure is unknown, not zero."""
+
+# -- OpenTelemetry GenAI semantic conventions (latest names) ------------------------------
+GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
+GEN_AI_PROVIDER_NAME: Final = "gen_ai.provider.name"
+GEN_AI_REQUEST_MODEL: Final = "gen_ai.request.model"
+GEN_AI_RESPONSE_MODEL: Final = "gen_ai.response.model"
+GEN_AI_USAGE_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
+GEN_AI_USAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.cache_read.input_tokens"
+GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: Final = "gen_ai.usage.cache_creation.input_tokens"
+GEN_AI_AGENT_NAME: Final = "gen_ai.agent.name"
+GEN_AI_RESPONSE_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
+
+# gen_ai.operation.name values
+OPERATION_CHAT: Final = "chat"
+OPERATION_GENERATE_CONTENT: Final = "generate_content"
+OPERATION_INVOKE_AGENT: Final = "invoke_agent"
+
+# -- exception / error attributes (OpenTelemetry general conventions) ---------------------
+ERROR_TYPE: Final = "error.type"
+
+# -- span names ---------------------------------------------------------------------------
+INSTRUMENTATION_NAME: Final = "pyagent_trace"
+
+
+def pattern_span_name(pattern_type: str) -> str:
+    """Name of the span around one pattern run, e.g. ``pattern debate``."""
+    return f"pattern {pattern_type}"
+
+
+def agent_span_name(agent_name: str) -> str:
+    """GenAI convention for agent spans: ``invoke_agent {gen_ai.agent.name}``."""
+    return f"{OPERATION_INVOKE_AGENT} {agent_name}"
+
+
+def llm_span_name(operation: str, model: str) -> str:
+    """GenAI convention for inference spans: ``{gen_ai.operation.name} {gen_ai.request.model}``."""
+    return f"{operation} {model}" if model else operation

@@ -1,0 +1,60 @@
+"""Every error pyagent-trace raises on purpose, in one place.
+
+This module imports nothing from the package so any module can use it.
+Messages follow one shape: what failed, the offending value, how to fix it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BadRecordingError",
+    "BudgetExceededError",
+    "CassetteMissingError",
+    "ConfigError",
+    "NetworkBlockedError",
+    "PyAgentTraceError",
+    "PyAgentTraceWarning",
+    "ReplayExhaustedError",
+    "ReplayMismatchError",
+]
+
+
+class PyAgentTraceError(Exception):
+    """Root of every pyagent-trace error: ``except PyAgentTraceError`` catches them all."""
+
+
+class ConfigError(PyAgentTraceError, ValueError):
+    """An argument, option or setting has a value we cannot use."""
+
+
+class BadRecordingError(PyAgentTraceError, ValueError):
+    """A recording or cassette file cannot be read (names the file and line)."""
+
+    def __init__(self, message: str, *, path: str = "", line: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+
+class CassetteMissingError(PyAgentTraceError, FileNotFoundError):
+    """Replay was asked for a cassette that does not exist."""
+
+
+class ReplayMismatchError(PyAgentTraceError, AssertionError):
+    """A replayed call does not match what was recorded."""
+
+
+class ReplayExhaustedError(ReplayMismatchError):
+    """More calls were made than the recording holds."""
+
+
+class BudgetExceededError(PyAgentTraceError, AssertionError):
+    """Spending went over a cost, token or call budget."""
+
+
+class NetworkBlockedError(PyAgentTraceError, ConnectionError):
+    """A test tried to reach the network while replaying."""
+
+
+class PyAgentTraceWarning(UserWarning):
+    """Something worth a look that does not fail the run (unused recorded calls, unpriced models)."""

@@ -1,0 +1,1 @@
+"""pytest plugin for pyagent-trace: cassettes, cost budgets, span assertions and snapshots."""
