@@ -12,7 +12,7 @@ from pyagent_trace.exceptions import (
     ReplayExhaustedError,
     ReplayMismatchError,
 )
-from pyagent_trace.recorder import Recorder, RecordEntry
+from pyagent_trace.recorder import RecordEntry, Recorder
 from pyagent_trace.replay import ReplayLLM
 
 __version__ = "0.4.0"

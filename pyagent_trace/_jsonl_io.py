@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import orjson
 
 from pyagent_trace.exceptions import BadRecordingError
 
-__all__ = ["atomic_write_bytes", "dump_lines", "read_jsonl"]
+__all__ = ["atomic_write_bytes", "dump_lines", "iter_jsonl", "read_jsonl"]
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS
 
@@ -28,12 +28,16 @@ def _fallback(value: Any) -> Any:
     return str(value)
 
 
+def _dump_line(item: Any) -> bytes:
+    try:
+        return orjson.dumps(item, default=_fallback, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:  # non-string dict keys: the slower option only when needed
+        return orjson.dumps(item, default=_fallback, option=_OPTIONS | orjson.OPT_APPEND_NEWLINE)
+
+
 def dump_lines(items: Iterable[Any]) -> bytes:
     """``items`` as JSONL bytes (orjson serialises dataclasses and dicts natively)."""
-    dumps = orjson.dumps
-    return b"".join(
-        [dumps(item, default=_fallback, option=_OPTIONS | orjson.OPT_APPEND_NEWLINE) for item in items]
-    )
+    return b"".join([_dump_line(item) for item in items])
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -51,50 +55,43 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def _bad_line(path: Path, lines: list[bytes]) -> BadRecordingError:
-    """Find the first line that does not parse as a JSON object and describe it."""
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            value = orjson.loads(line)
-        except orjson.JSONDecodeError as err:
-            shown = line[:80].decode("utf-8", "replace")
-            msg = (
-                f"{path}:{number}: not valid JSON ({err.msg}): {shown!r}. "
-                "A recording has one JSON object per line; fix or delete that line, "
-                "or re-record the file."
-            )
-            return BadRecordingError(msg, path=str(path), line=number)
-        if not isinstance(value, dict):
-            msg = (
-                f"{path}:{number}: expected a JSON object per line, found "
-                f"{type(value).__name__} {value!r:.60}. Re-record the file."
-            )
-            return BadRecordingError(msg, path=str(path), line=number)
-    msg = f"{path}: could not be parsed as JSONL"  # pragma: no cover - parse failed above
-    return BadRecordingError(msg, path=str(path))
+def _bad_line(path: Path, number: int, line: bytes, err: orjson.JSONDecodeError) -> BadRecordingError:
+    shown = line[:80].decode("utf-8", "replace")
+    msg = (
+        f"{path}:{number}: not valid JSON ({err.msg}): {shown!r}. "
+        "A recording has one JSON object per line; fix or delete that line, "
+        "or re-record the file."
+    )
+    return BadRecordingError(msg, path=str(path), line=number)
 
 
-def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """All JSON objects of a JSONL file, blank lines skipped.
-
-    Parses the whole file in one orjson call (the fast path); only when that fails does
-    it go line by line to name the offending line.
-    """
+def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for each non-blank line; the error names file and line."""
     file_path = Path(path)
     try:
         data = file_path.read_bytes()
-    except FileNotFoundError:
-        raise
     except IsADirectoryError as err:
         msg = f"{file_path} is a directory, not a JSONL recording."
         raise BadRecordingError(msg, path=str(file_path)) from err
-    lines = [line for line in data.split(b"\n") if line.strip()]
-    try:
-        values = orjson.loads(b"[" + b",".join(lines) + b"]")
-    except orjson.JSONDecodeError:
-        raise _bad_line(file_path, data.split(b"\n")) from None
-    if len(values) != len(lines) or not all(isinstance(value, dict) for value in values):
-        raise _bad_line(file_path, data.split(b"\n"))
-    return values
+    loads = orjson.loads
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line:
+            continue
+        try:
+            value = loads(line)
+        except orjson.JSONDecodeError as err:
+            if not line.strip():
+                continue
+            raise _bad_line(file_path, number, line, err) from None
+        if type(value) is not dict:
+            msg = (
+                f"{file_path}:{number}: expected a JSON object per line, found "
+                f"{type(value).__name__} {value!r:.60}. Re-record the file."
+            )
+            raise BadRecordingError(msg, path=str(file_path), line=number)
+        yield number, value
+
+
+def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """All JSON objects of a JSONL file, blank lines skipped."""
+    return [value for _, value in iter_jsonl(path)]

@@ -7,13 +7,16 @@ object per entry. Any JSON reader can follow it line by line: every line has
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import itertools
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from pyagent_trace._jsonl_io import atomic_write_bytes, dump_lines, read_jsonl
+from pyagent_trace._jsonl_io import atomic_write_bytes, dump_lines, iter_jsonl
 from pyagent_trace.exceptions import BadRecordingError
 
 __all__ = [
@@ -22,6 +25,7 @@ __all__ = [
     "LLM_CALL",
     "RecordEntry",
     "entries_from_dicts",
+    "entries_from_rows",
     "load_entries",
     "save_entries",
 ]
@@ -31,10 +35,15 @@ HEADER_EVENT = "recording_header"
 LLM_CALL = "llm_call"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RecordEntry:
     """One line of a recording. Every field has a default so any entry can be read the
-    same way (``entry.response`` is "" on a ``pattern_start``)."""
+    same way (``entry.response`` is "" on a ``pattern_start``).
+
+    Treat it as read-only. It is not ``frozen`` on purpose: frozen dataclasses build
+    through ``object.__setattr__`` per field, which doubled the cost of loading a
+    cassette (measured in bench/bench_recorder.py).
+    """
 
     event_type: str
     agent_name: str = ""
@@ -58,16 +67,27 @@ _NUMERIC = ("timestamp", "duration_ms", "input_tokens", "output_tokens", "tokens
 _HEADER = {"event_type": HEADER_EVENT, "format": "pyagent-trace", "format_version": FORMAT_VERSION}
 
 
-def _entry_from_dict(raw: dict[str, Any], path: str, line: int) -> RecordEntry:
-    if not isinstance(raw.get("event_type"), str):
+_NUMBER_TYPES = frozenset(itertools.product((int, float), repeat=len(_NUMERIC)))
+"""Every valid combination of the numeric fields' types: one set lookup checks them all."""
+
+
+def _check(raw: dict[str, Any], path: str, line: int) -> None:
+    if type(raw.get("event_type")) is not str:
         msg = f"{path}:{line}: entry has no string 'event_type'; every line needs one."
         raise BadRecordingError(msg, path=path, line=line)
+    get = raw.get
+    if tuple([type(get(key, 0)) for key in _NUMERIC]) in _NUMBER_TYPES:
+        return
     for key in _NUMERIC:
-        value = raw.get(key, 0)
-        if not isinstance(value, int | float) or isinstance(value, bool):
+        value = get(key, 0)
+        if type(value) is not int and type(value) is not float:
             msg = f"{path}:{line}: {key!r} must be a number, found {value!r}."
             raise BadRecordingError(msg, path=path, line=line)
-    if raw.keys() <= _FIELDS:
+
+
+def _entry_from_dict(raw: dict[str, Any], path: str, line: int) -> RecordEntry:
+    _check(raw, path, line)
+    if _FIELDS.issuperset(raw):
         return RecordEntry(**raw)
     known = {k: v for k, v in raw.items() if k in _FIELDS}
     extra = {k: v for k, v in raw.items() if k not in _FIELDS}
@@ -75,19 +95,47 @@ def _entry_from_dict(raw: dict[str, Any], path: str, line: int) -> RecordEntry:
     return RecordEntry(**known)
 
 
+def _check_header(row: dict[str, Any], path: str, line: int) -> None:
+    version = row.get("format_version")
+    if type(version) is not int or version > FORMAT_VERSION:
+        msg = (
+            f"{path}:{line}: recording format version {version!r} is newer than this "
+            f"pyagent-trace reads ({FORMAT_VERSION}); upgrade pyagent-trace."
+        )
+        raise BadRecordingError(msg, path=path, line=line)
+
+
+def entries_from_rows(
+    rows: Iterable[tuple[int, dict[str, Any]]], path: str = "<memory>"
+) -> list[RecordEntry]:
+    """Entries of parsed ``(line, object)`` rows; header lines are checked, not returned."""
+    entries: list[RecordEntry] = []
+    append = entries.append
+    with _gc_paused():
+        for number, row in rows:
+            if row.get("event_type") == HEADER_EVENT:
+                _check_header(row, path, number)
+                continue
+            append(_entry_from_dict(row, path, number))
+    return entries
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Loading allocates many long-lived objects and no cycles: the cyclic GC would scan
+    the growing heap again and again for nothing (the cost YAML cassette loaders pay)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def entries_from_dicts(rows: Sequence[dict[str, Any]], path: str = "<memory>") -> list[RecordEntry]:
-    """Entries of a parsed recording; checks the header's format version."""
-    start = 0
-    if rows and rows[0].get("event_type") == HEADER_EVENT:
-        version = rows[0].get("format_version")
-        if not isinstance(version, int) or version > FORMAT_VERSION:
-            msg = (
-                f"{path}:1: recording format version {version!r} is newer than this "
-                f"pyagent-trace reads ({FORMAT_VERSION}); upgrade pyagent-trace."
-            )
-            raise BadRecordingError(msg, path=path, line=1)
-        start = 1
-    return [_entry_from_dict(row, path, number) for number, row in enumerate(rows[start:], start + 1)]
+    """Entries of already-parsed objects (line numbers counted from 1)."""
+    return entries_from_rows(enumerate(rows, start=1), path)
 
 
 def load_entries(path: str | os.PathLike[str]) -> list[RecordEntry]:
@@ -96,7 +144,7 @@ def load_entries(path: str | os.PathLike[str]) -> list[RecordEntry]:
     if not file_path.exists():
         msg = f"Recording {str(file_path)!r} does not exist. Check the path, or record it first."
         raise FileNotFoundError(msg)
-    return entries_from_dicts(read_jsonl(file_path), str(file_path))
+    return entries_from_rows(iter_jsonl(file_path), str(file_path))
 
 
 def save_entries(path: str | os.PathLike[str], entries: Iterable[RecordEntry]) -> Path:

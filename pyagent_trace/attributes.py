@@ -7,7 +7,11 @@ change here. Nothing else in the package spells an attribute key.
 
 from __future__ import annotations
 
-from typing import Final
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 # -- pyagent.* (the product docs' reference table) ---------------------------------------
 PATTERN_TYPE: Final = "pyagent.pattern.type"
@@ -50,6 +54,41 @@ OPERATION_INVOKE_AGENT: Final = "invoke_agent"
 
 # -- exception / error attributes (OpenTelemetry general conventions) ---------------------
 ERROR_TYPE: Final = "error.type"
+EXCEPTION_STACKTRACE: Final = "exception.stacktrace"
+"""Written by ``Span.record_exception``; volatile (paths, line numbers), so normalisers hide it."""
+
+# -- free-form attributes passed as ``attributes={"topic": ...}`` (PatternSpanEmitter) ------
+PATTERN_NAMESPACE: Final = "pyagent.pattern"
+AGENT_NAMESPACE: Final = "pyagent.agent"
+LLM_NAMESPACE: Final = "pyagent.llm"
+
+SHORT_NAMES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "rounds": PATTERN_ROUNDS,
+        "output_len": PATTERN_OUTPUT_LEN,
+        "early_stop": EARLY_STOP,
+        "difficulty": ROUTER_DIFFICULTY,
+        "selected_model": ROUTER_SELECTED_MODEL,
+        "savings_pct": COMPRESS_SAVINGS_PCT,
+        "input_tokens": COST_INPUT_TOKENS,
+        "output_tokens": COST_OUTPUT_TOKENS,
+        "total_usd": COST_TOTAL_USD,
+        "duration_ms": EXEC_DURATION_MS,
+    }
+)
+"""Short keys users write (the docs pass ``{"rounds": 2}``) and the documented key each means."""
+
+
+def qualify_attribute(key: str, namespace: str) -> str:
+    """Full key for a user-given one: known short name, else ``namespace.key``; dotted keys stay.
+
+    ``qualify_attribute("rounds", PATTERN_NAMESPACE)`` is ``pyagent.pattern.rounds`` and
+    ``qualify_attribute("topic", PATTERN_NAMESPACE)`` is ``pyagent.pattern.topic``.
+    """
+    if "." in key:
+        return key
+    return SHORT_NAMES.get(key) or f"{namespace}.{key}"
+
 
 # -- span names ---------------------------------------------------------------------------
 INSTRUMENTATION_NAME: Final = "pyagent_trace"

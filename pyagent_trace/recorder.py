@@ -38,6 +38,7 @@ __all__ = [
     "save_entries",
 ]
 
+
 def _cost(model: str, input_tokens: int, output_tokens: int) -> float | None:
     from pyagent_trace.pricing import DEFAULT_PRICES
 

@@ -40,7 +40,12 @@ def _docs_recorder() -> Recorder:
 
 def test_the_docs_example_records_four_events_and_sums_the_cost():
     recorder = _docs_recorder()
-    assert [e.event_type for e in recorder.entries] == ["pattern_start", "llm_call", "llm_call", "pattern_end"]
+    assert [e.event_type for e in recorder.entries] == [
+        "pattern_start",
+        "llm_call",
+        "llm_call",
+        "pattern_end",
+    ]
     assert len(recorder.llm_calls) == 2
     assert recorder.total_cost == pytest.approx(0.00015)
     assert recorder.total_tokens == 367
@@ -67,7 +72,11 @@ def test_the_docs_replay_loop_runs_over_every_entry(tmp_path):
 def test_the_file_is_plain_jsonl_with_a_format_version_and_studio_fields(tmp_path):
     path = _docs_recorder().save(tmp_path / "run.jsonl")
     rows = [orjson.loads(line) for line in path.read_bytes().splitlines()]
-    assert rows[0] == {"event_type": "recording_header", "format": "pyagent-trace", "format_version": FORMAT_VERSION}
+    assert rows[0] == {
+        "event_type": "recording_header",
+        "format": "pyagent-trace",
+        "format_version": FORMAT_VERSION,
+    }
     for row in rows[1:]:
         assert {"event_type", "agent_name", "timestamp", "duration_ms", "tokens"} <= row.keys()
     assert rows[2]["tokens"] == 222
