@@ -1,5 +1,6 @@
 """pyagent-trace: record, replay, cost and trace LLM agents with OpenTelemetry."""
 
+from pyagent_trace.cost import CostEntry, CostSummary, CostTracker
 from pyagent_trace.events import TraceEvent, TraceEventBus
 from pyagent_trace.exceptions import (
     BadRecordingError,
@@ -18,11 +19,17 @@ from pyagent_trace.replay import ReplayLLM
 __version__ = "0.4.0"
 
 __all__ = [
+    "DEFAULT_PRICES",
     "BadRecordingError",
     "BudgetExceededError",
     "CassetteMissingError",
     "ConfigError",
+    "CostEntry",
+    "CostSummary",
+    "CostTracker",
+    "ModelPrice",
     "NetworkBlockedError",
+    "PriceTable",
     "PyAgentTraceError",
     "PyAgentTraceWarning",
     "RecordEntry",
