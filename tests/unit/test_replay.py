@@ -89,3 +89,52 @@ async def test_complete_supports_the_provider_protocol_and_reset_rewinds(recordi
     assert await llm.complete("x", model="ignored") == "brief"
     llm.reset()
     assert await llm("x") == "brief"
+
+
+@pytest.fixture
+def repeated(tmp_path):
+    recorder = Recorder()
+    recorder.record_llm_call("a", "ping", "pong 1", cost_usd=0.1)
+    recorder.record_llm_call("a", "other", "other answer", cost_usd=0.1)
+    recorder.record_llm_call("a", "ping", "pong 2", cost_usd=0.1)
+    return recorder.save(tmp_path / "rep.jsonl")
+
+
+async def test_match_by_messages_finds_calls_out_of_order_and_repeats_in_recorded_order(repeated):
+    llm = ReplayLLM.from_recording(repeated, agent_name="a")
+    llm = ReplayLLM(llm.recorded_calls, "a", match="messages")
+    assert await llm("other") == "other answer"
+    assert await llm("ping") == "pong 1"
+    assert await llm("ping") == "pong 2"
+    assert llm.unused_calls == []
+
+
+async def test_match_by_messages_shows_the_nearest_recorded_call_on_a_miss(repeated):
+    llm = ReplayLLM(ReplayLLM.from_recording(repeated).recorded_calls, "a", match="messages", source="rep")
+    with pytest.raises(ReplayMismatchError) as info:
+        await llm("othre")
+    text = str(info.value)
+    assert "call #1 matches no recorded call; nearest is recorded call #2" in text
+    assert "-user: other" in text
+    assert "+user: othre" in text
+
+
+async def test_match_by_messages_reports_exhaustion_when_everything_was_used(repeated):
+    llm = ReplayLLM(ReplayLLM.from_recording(repeated).recorded_calls, "a", match="messages")
+    for prompt in ("ping", "other", "ping"):
+        await llm(prompt)
+    with pytest.raises(ReplayExhaustedError, match="call #4 has no recorded response"):
+        await llm("ping")
+
+
+async def test_unused_calls_and_the_on_replay_hook(repeated):
+    seen = []
+    llm = ReplayLLM(ReplayLLM.from_recording(repeated).recorded_calls, "a", on_replay=seen.append)
+    await llm("ping")
+    assert [e.response for e in seen] == ["pong 1"]
+    assert [e.response for e in llm.unused_calls] == ["other answer", "pong 2"]
+
+
+def test_an_unknown_match_mode_is_rejected(repeated):
+    with pytest.raises(ConfigError, match="match='fuzzy'"):
+        ReplayLLM([], match="fuzzy")  # type: ignore[arg-type]
