@@ -1,0 +1,315 @@
+"""A test's cassette: replays recorded LLM calls, records new ones, writes the file once.
+
+Pure of pytest: the plugin creates one per test and calls ``finish``. Replay is a
+``ReplayLLM`` per agent over the cassette; recording wraps the real callable.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pyagent_trace._messages import to_plain_messages
+from pyagent_trace._recording import LLM_CALL, RecordEntry, load_entries
+from pyagent_trace._tokens import count_tokens
+from pyagent_trace.cost import CostTracker
+from pyagent_trace.events import TraceEvent, TraceEventBus
+from pyagent_trace.exceptions import CassetteMissingError, ConfigError, ReplayExhaustedError
+from pyagent_trace.replay import MatchMode, ReplayLLM
+
+from pytest_pyagent_trace._cassette_file import write_cassette
+from pytest_pyagent_trace._settings import RecordMode
+
+__all__ = ["Cassette", "CassetteLLM"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    text: str
+    input_tokens: int | None
+    output_tokens: int | None
+
+
+def _usage_number(usage: Any, *names: str) -> int | None:
+    for name in names:
+        value = usage.get(name) if isinstance(usage, dict) else getattr(usage, name, None)
+        if isinstance(value, int):
+            return value
+    return None
+
+
+def _read_reply(result: Any) -> _Reply:
+    """The text and, when the callable reports it, the usage of an LLM callable's result."""
+    if isinstance(result, str):
+        return _Reply(result, None, None)
+    get = result.get if isinstance(result, dict) else lambda key: getattr(result, key, None)
+    text = get("content") if isinstance(get("content"), str) else get("text")
+    if not isinstance(text, str):
+        msg = (
+            f"The real LLM returned {type(result).__name__}, not text. cassette.llm() records "
+            "callables that return a str (or an object with a str .content/.text)."
+        )
+        raise ConfigError(msg)
+    usage = get("usage")
+    if usage is None:
+        return _Reply(text, None, None)
+    return _Reply(
+        text,
+        _usage_number(usage, "input_tokens", "prompt_tokens"),
+        _usage_number(usage, "output_tokens", "completion_tokens"),
+    )
+
+
+def _model_of(llm: Any) -> str | None:
+    for name in ("_model", "model", "model_name", "_default_model", "default_model"):
+        value = getattr(llm, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+class CassetteLLM:
+    """The LLM callable ``cassette.llm()`` hands out: replays, records, or both (mode new)."""
+
+    def __init__(self, cassette: Cassette, agent_name: str, real_llm: Any, model: str | None) -> None:
+        self._cassette = cassette
+        self.agent_name = agent_name
+        self._real = real_llm
+        self._model = model or _model_of(real_llm) or cassette.recorded_model(agent_name) or "unknown"
+
+    async def __call__(self, messages: Any) -> str:
+        cassette = self._cassette
+        replay = cassette.replay_for(self.agent_name)
+        if replay is not None:
+            try:
+                return replay.replay(messages).response
+            except ReplayExhaustedError:
+                if not cassette.records_missing:
+                    raise
+            except AssertionError:  # a mismatch: in mode new it is a call to record
+                if not cassette.records_missing:
+                    raise
+        elif not cassette.recording:
+            raise cassette.no_calls_for(self.agent_name, messages)
+        return await self._record(messages)
+
+    async def complete(self, messages: Any, model: str | None = None) -> str:
+        """pyagent-providers ``ProviderProtocol.complete``."""
+        return await self(messages)
+
+    async def _record(self, messages: Any) -> str:
+        if self._real is None:
+            msg = (
+                f"cassette.llm(agent_name={self.agent_name!r}) has no real LLM to record with in "
+                f"record mode {self._cassette.mode.value!r}: pass it, e.g. "
+                f"cassette.llm(OpenAIProvider(), agent_name={self.agent_name!r})."
+            )
+            raise ConfigError(msg)
+        started = time.perf_counter()
+        result = self._real(messages)
+        if inspect.isawaitable(result):
+            result = await result
+        duration_ms = (time.perf_counter() - started) * 1000
+        reply = _read_reply(result)
+        self._cassette.add_recorded(self.agent_name, self._model, messages, reply, duration_ms)
+        return reply.text
+
+
+class Cassette:
+    """One test's cassette. ``mode`` says whether it replays, records, or both."""
+
+    def __init__(
+        self,
+        path: Path,
+        mode: RecordMode,
+        *,
+        match: MatchMode = "messages",
+        tracker: CostTracker,
+        bus: TraceEventBus,
+        record_command: str,
+        rerecord_command: str,
+        recorded_by: str | None = None,
+    ) -> None:
+        self.path = path
+        self.mode = mode
+        self.match = match
+        self.tracker = tracker
+        self.bus = bus
+        self.record_command = record_command
+        self.rerecord_command = rerecord_command
+        self.recorded_by = recorded_by
+        self.existed = path.exists()
+        self._loaded: list[RecordEntry] = []
+        if self.existed and mode is not RecordMode.ALL:
+            self._loaded = load_entries(path)
+        self.recorded: list[RecordEntry] = []
+        self._replays: dict[str, ReplayLLM | None] = {}
+        self._llms: dict[tuple[str, int], CassetteLLM] = {}
+        self.written = False
+
+    # -- what the mode means --------------------------------------------------------------
+    @property
+    def replaying(self) -> bool:
+        return self.mode in (RecordMode.NONE, RecordMode.NEW) or (self.mode is RecordMode.ONCE and self.existed)
+
+    @property
+    def recording(self) -> bool:
+        return self.mode in (RecordMode.ALL, RecordMode.NEW) or (
+            self.mode is RecordMode.ONCE and not self.existed
+        )
+
+    @property
+    def records_missing(self) -> bool:
+        return self.mode is RecordMode.NEW
+
+    @property
+    def display_path(self) -> str:
+        """The path relative to the working directory when it is below it (for reports)."""
+        try:
+            return str(self.path.resolve().relative_to(Path.cwd()))
+        except ValueError:
+            return str(self.path)
+
+    @property
+    def missing(self) -> bool:
+        return self.mode is RecordMode.NONE and not self.existed
+
+    # -- fixture API ----------------------------------------------------------------------
+    def llm(self, real_llm: Any = None, *, agent_name: str, model: str | None = None) -> CassetteLLM:
+        """An LLM callable for ``agent_name``: replays the cassette or records ``real_llm``."""
+        if not isinstance(agent_name, str) or not agent_name:
+            msg = f"cassette.llm(agent_name={agent_name!r}): give each agent a non-empty name."
+            raise ConfigError(msg)
+        if self.missing:
+            msg = (
+                f"Cassette {self.path} does not exist, and record mode 'none' only replays.\n"
+                f"Record it with: {self.record_command}"
+            )
+            raise CassetteMissingError(msg)
+        key = (agent_name, id(real_llm))
+        if key not in self._llms:
+            self._llms[key] = CassetteLLM(self, agent_name, real_llm, model)
+        return self._llms[key]
+
+    @property
+    def entries(self) -> list[RecordEntry]:
+        """What the cassette holds now: loaded calls plus those recorded in this test."""
+        return [*self._loaded, *self.recorded]
+
+    @property
+    def calls_replayed(self) -> int:
+        return sum(r.calls_replayed for r in self._replays.values() if r is not None)
+
+    @property
+    def calls_recorded(self) -> int:
+        return len(self.recorded)
+
+    def unused_calls(self) -> list[RecordEntry]:
+        """Recorded calls that no agent of this test asked for."""
+        if not self.replaying:
+            return []
+        used = {id(e) for r in self._replays.values() if r is not None for e in r.recorded_calls}
+        unused = [e for r in self._replays.values() if r is not None for e in r.unused_calls]
+        return unused + [e for e in self._loaded if e.event_type == LLM_CALL and id(e) not in used]
+
+    # -- internals used by CassetteLLM ----------------------------------------------------
+    def recorded_model(self, agent_name: str) -> str | None:
+        return next((e.model for e in self._loaded if e.agent_name == agent_name and e.model), None)
+
+    def replay_for(self, agent_name: str) -> ReplayLLM | None:
+        if not self.replaying:
+            return None
+        if agent_name not in self._replays:
+            has_calls = any(e.event_type == LLM_CALL and e.agent_name == agent_name for e in self._loaded)
+            self._replays[agent_name] = (
+                ReplayLLM(
+                    self._loaded,
+                    agent_name,
+                    match=self.match,
+                    source=str(self.path),
+                    rerecord_hint=f"Re-record the cassette with: {self.rerecord_command}",
+                    on_replay=self._account,
+                )
+                if has_calls
+                else None
+            )
+        return self._replays[agent_name]
+
+    def no_calls_for(self, agent_name: str, messages: Any) -> ReplayExhaustedError:
+        recorded = sorted({e.agent_name for e in self._loaded if e.event_type == LLM_CALL})
+        asked = to_plain_messages(messages)
+        last = asked[-1]["content"] if asked else ""
+        msg = (
+            f"Cassette {self.path} has no calls for agent {agent_name!r} (agents recorded: "
+            f"{', '.join(map(repr, recorded)) or 'none'}). The call asked: {str(last)[:200]!r}\n"
+            f"Re-record the cassette with: {self.rerecord_command}"
+        )
+        return ReplayExhaustedError(msg)
+
+    def add_recorded(self, agent: str, model: str, messages: Any, reply: _Reply, duration_ms: float) -> None:
+        plain = to_plain_messages(messages)
+        estimated = reply.input_tokens is None or reply.output_tokens is None
+        input_tokens = reply.input_tokens
+        if input_tokens is None:
+            input_tokens = sum(count_tokens(str(m.get("content", ""))) for m in plain)
+        output_tokens = reply.output_tokens if reply.output_tokens is not None else count_tokens(reply.text)
+        cost = self.tracker.prices.cost(model, input_tokens, output_tokens)
+        entry = RecordEntry(
+            LLM_CALL,
+            agent_name=agent,
+            model=model,
+            timestamp=time.time(),
+            duration_ms=round(duration_ms, 3),
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            tokens=input_tokens + output_tokens,
+            cost_usd=round(cost or 0.0, 12),
+            tokens_estimated=estimated,
+            priced=cost is not None,
+            messages=plain,
+            response=reply.text,
+            metadata={"recorded_by": self.recorded_by} if self.recorded_by else {},
+        )
+        self.recorded.append(entry)
+        self._account(entry, replayed=False)
+
+    def _account(self, entry: RecordEntry, replayed: bool = True) -> None:
+        """Every call, replayed or recorded, reaches the cost tracker and the bus."""
+        self.tracker.record(
+            pattern=entry.pattern_type,
+            agent=entry.agent_name,
+            model=entry.model or "unknown",
+            input_tokens=entry.input_tokens,
+            output_tokens=entry.output_tokens,
+            cost_usd=entry.cost_usd if entry.priced else None,
+            tokens_estimated=entry.tokens_estimated,
+        )
+        self.bus.emit(
+            TraceEvent(
+                time.time(),
+                "llm_call",
+                entry.agent_name,
+                entry.pattern_type,
+                {
+                    "model": entry.model,
+                    "input_tokens": entry.input_tokens,
+                    "output_tokens": entry.output_tokens,
+                    "cost_usd": entry.cost_usd,
+                    "replayed": replayed,
+                },
+            )
+        )
+
+    # -- end of test ----------------------------------------------------------------------
+    def finish(self) -> bool:
+        """Write the cassette if this test recorded anything; returns whether it wrote."""
+        if not self.recorded:
+            return False
+        keep_existing = self.mode is RecordMode.NEW
+        write_cassette(self.path, self.recorded, keep_existing=keep_existing, recorded_by=self.recorded_by)
+        self.written = True
+        return True
+

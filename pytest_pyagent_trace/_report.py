@@ -1,0 +1,136 @@
+"""The end-of-run summary, computed as data: what each test did, added up.
+
+Each test's numbers travel in its report's ``user_properties`` (so pytest-xdist carries
+them from workers to the controller); ``SessionReport`` adds them up and says what to do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["PROPERTY", "SessionReport", "TestUsage"]
+
+PROPERTY = "pyagent_trace"
+
+
+@dataclass(slots=True)
+class TestUsage:
+    """What one test did with the plugin."""
+
+    __test__ = False
+
+    nodeid: str
+    mode: str = ""
+    cassette: str = ""
+    missing: bool = False
+    written: bool = False
+    calls_replayed: int = 0
+    calls_recorded: int = 0
+    unused_calls: int = 0
+    cost_usd: float = 0.0
+    tokens: int = 0
+    unpriced_calls: int = 0
+    refused: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _usd(value: float) -> str:
+    return f"${value:.4f}" if value >= 0.0001 or value == 0 else f"${value:.6f}"
+
+
+@dataclass(slots=True)
+class SessionReport:
+    """Everything the summary prints, and the ``--cost-report`` JSON."""
+
+    mode: str
+    tests: dict[str, TestUsage] = field(default_factory=dict)
+    stale_cassettes: list[str] = field(default_factory=list)
+    strict: bool = False
+
+    def add(self, usage: TestUsage) -> None:
+        self.tests[usage.nodeid] = usage
+
+    @property
+    def used(self) -> list[TestUsage]:
+        return [t for t in self.tests.values() if t.cassette or t.cost_usd or t.tokens or t.refused]
+
+    def totals(self) -> dict[str, Any]:
+        used = self.used
+        return {
+            "cassettes_used": len({t.cassette for t in used if t.cassette and not t.missing}),
+            "cassettes_written": len({t.cassette for t in used if t.written}),
+            "cassettes_missing": sorted({t.cassette for t in used if t.missing}),
+            "calls_replayed": sum(t.calls_replayed for t in used),
+            "calls_recorded": sum(t.calls_recorded for t in used),
+            "unused_calls": sum(t.unused_calls for t in used),
+            "connections_refused": sum(len(t.refused) for t in used),
+            "cost_usd": round(sum(t.cost_usd for t in used), 10),
+            "tokens": sum(t.tokens for t in used),
+            "unpriced_calls": sum(t.unpriced_calls for t in used),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "totals": self.totals(),
+            "stale_cassettes": self.stale_cassettes,
+            "tests": [t.to_dict() for t in sorted(self.used, key=lambda t: t.nodeid)],
+        }
+
+    def lines(self, top: int = 5) -> list[str]:
+        """Summary lines; empty when the plugin had nothing to do in this run."""
+        used = self.used
+        if not used and not self.stale_cassettes:
+            return []
+        t = self.totals()
+        spend = "real money spent" if self.mode == "all" else "replayed, nothing spent"
+        if self.mode in ("once", "new"):
+            spend = "recorded calls cost real money"
+        lines = [
+            f"mode {self.mode}: {t['cassettes_used']} cassettes used, {t['cassettes_written']} written, "
+            f"{len(t['cassettes_missing'])} missing; {t['calls_replayed']} calls replayed, "
+            f"{t['calls_recorded']} recorded; {t['connections_refused']} network connections refused",
+            f"spend: {_usd(t['cost_usd'])} over {t['tokens']:,} tokens in {len(used)} tests ({spend})",
+        ]
+        if t["unpriced_calls"]:
+            lines.append(
+                f"{t['unpriced_calls']} calls used models with no price: their cost is unknown, not $0. "
+                "Add prices with CostTracker(prices=...) or the pyagent_trace_prices ini option."
+            )
+        costly = sorted((u for u in used if u.cost_usd > 0), key=lambda u: (-u.cost_usd, u.nodeid))[:top]
+        if costly:
+            lines.append(f"most expensive tests (top {len(costly)}):")
+            lines.extend(f"  {_usd(u.cost_usd):>10}  {u.nodeid}" for u in costly)
+        lines.extend(self._problems(t))
+        return lines
+
+    def _problems(self, t: dict[str, Any]) -> list[str]:
+        lines: list[str] = []
+        if t["cassettes_missing"]:
+            lines.append(
+                f"{len(t['cassettes_missing'])} cassettes missing: {', '.join(t['cassettes_missing'][:5])}. "
+                "Record them with --record-mode=once."
+            )
+        if t["unused_calls"]:
+            lines.append(
+                f"{t['unused_calls']} recorded calls were never used by their tests. Re-run with --record "
+                "to refresh those cassettes" + ("." if self.strict else ", or --strict-cassettes to fail on them.")
+            )
+        if self.stale_cassettes:
+            lines.append(f"{len(self.stale_cassettes)} cassettes no collected test uses:")
+            lines.extend(f"  {path}" for path in self.stale_cassettes[:20])
+            lines.append(
+                "Delete them if their tests are gone"
+                + (" (--strict-cassettes fails the run on them)." if self.strict else "; --strict-cassettes fails on them.")
+            )
+        refused = sorted({host for u in self.used for host in u.refused})
+        if refused:
+            lines.append(
+                f"refused connections to: {', '.join(refused[:10])}. Record the tests that need them with "
+                "--record-mode=once, or allow the network with --allow-network."
+            )
+        return lines
