@@ -15,6 +15,7 @@ from pyagent_trace.exceptions import (
 )
 from pyagent_trace.recorder import RecordEntry, Recorder
 from pyagent_trace.replay import ReplayLLM
+from pyagent_trace.spans import PatternSpanEmitter, traced_agent, traced_pattern
 
 __version__ = "0.4.0"
 
@@ -29,6 +30,7 @@ __all__ = [
     "CostTracker",
     "ModelPrice",
     "NetworkBlockedError",
+    "PatternSpanEmitter",
     "PriceTable",
     "PyAgentTraceError",
     "PyAgentTraceWarning",
@@ -40,4 +42,6 @@ __all__ = [
     "TraceEvent",
     "TraceEventBus",
     "__version__",
+    "traced_agent",
+    "traced_pattern",
 ]

@@ -26,7 +26,7 @@ def format_event(event: TraceEvent) -> str:
     parts = [f"[{event.event_type}]"]
     if event.agent_name:
         parts.append(f"agent={event.agent_name}")
-    if event.pattern_type:
+    if event.pattern_type and event.event_type.startswith("pattern"):
         parts.append(f"pattern={event.pattern_type}")
     payload = event.payload
     if event.event_type == "cost_record":

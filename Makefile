@@ -1,0 +1,30 @@
+# Two commands do all set-up on a fresh machine (see README "Quick start"):
+#   make main   - the example agent test suite, replaying its shipped cassettes (zero API calls)
+#   make test   - the project's tests
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: main test lint typecheck bench
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+main: $(VENV)/.installed
+	$(PY) -m pytest examples/agent_suite --replay -p no:cacheprovider
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -n 2
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+bench: $(VENV)/.installed
+	$(PY) bench/bench_recorder.py
+	$(PY) bench/bench_traced_agent.py
