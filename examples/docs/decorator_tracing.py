@@ -19,11 +19,11 @@ from pyagent_trace.recorder import ReplayLLM
 RECORDING = Path(__file__).parent / "recordings" / "pipeline.jsonl"
 
 
-def AnthropicLLM(model):  # noqa: N802 - stands in for the docs' provider class
+def AnthropicLLM(model):
     return ReplayLLM.from_recording(RECORDING, agent_name="extractor")
 
 
-def OpenAILLM(model):  # noqa: N802
+def OpenAILLM(model):
     return ReplayLLM.from_recording(RECORDING, agent_name="writer")
 
 
