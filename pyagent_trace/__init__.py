@@ -1,23 +1,60 @@
-"""pyagent-trace: record, replay, cost and trace LLM agents with OpenTelemetry."""
+"""pyagent-trace: record, replay, cost and trace LLM agents with OpenTelemetry.
 
-from pyagent_trace.cost import CostEntry, CostSummary, CostTracker
-from pyagent_trace.events import TraceEvent, TraceEventBus
-from pyagent_trace.exceptions import (
-    BadRecordingError,
-    BudgetExceededError,
-    CassetteMissingError,
-    ConfigError,
-    NetworkBlockedError,
-    PyAgentTraceError,
-    PyAgentTraceWarning,
-    ReplayExhaustedError,
-    ReplayMismatchError,
-)
-from pyagent_trace.recorder import RecordEntry, Recorder
-from pyagent_trace.replay import ReplayLLM
-from pyagent_trace.spans import PatternSpanEmitter, traced_agent, traced_pattern
+Names are re-exported lazily (PEP 562): ``import pyagent_trace.exceptions`` — which the
+pytest plugin does in every session — must not pay for OpenTelemetry and the price table.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyagent_trace.cost import CostEntry, CostSummary, CostTracker
+    from pyagent_trace.events import TraceEvent, TraceEventBus
+    from pyagent_trace.exceptions import (
+        BadRecordingError,
+        BudgetExceededError,
+        CassetteMissingError,
+        ConfigError,
+        NetworkBlockedError,
+        PyAgentTraceError,
+        PyAgentTraceWarning,
+        ReplayExhaustedError,
+        ReplayMismatchError,
+    )
+    from pyagent_trace.pricing import DEFAULT_PRICES, ModelPrice, PriceTable
+    from pyagent_trace.recorder import RecordEntry, Recorder
+    from pyagent_trace.replay import ReplayLLM
+    from pyagent_trace.spans import PatternSpanEmitter, traced_agent, traced_pattern
 
 __version__ = "0.4.0"
+
+_WHERE = {
+    "CostEntry": "cost",
+    "CostSummary": "cost",
+    "CostTracker": "cost",
+    "TraceEvent": "events",
+    "TraceEventBus": "events",
+    "BadRecordingError": "exceptions",
+    "BudgetExceededError": "exceptions",
+    "CassetteMissingError": "exceptions",
+    "ConfigError": "exceptions",
+    "NetworkBlockedError": "exceptions",
+    "PyAgentTraceError": "exceptions",
+    "PyAgentTraceWarning": "exceptions",
+    "ReplayExhaustedError": "exceptions",
+    "ReplayMismatchError": "exceptions",
+    "DEFAULT_PRICES": "pricing",
+    "ModelPrice": "pricing",
+    "PriceTable": "pricing",
+    "RecordEntry": "recorder",
+    "Recorder": "recorder",
+    "ReplayLLM": "replay",
+    "PatternSpanEmitter": "spans",
+    "traced_agent": "spans",
+    "traced_pattern": "spans",
+}
 
 __all__ = [
     "DEFAULT_PRICES",
@@ -45,3 +82,17 @@ __all__ = [
     "traced_agent",
     "traced_pattern",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        msg = f"module 'pyagent_trace' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(f"pyagent_trace.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -52,10 +52,34 @@ OPERATION_CHAT: Final = "chat"
 OPERATION_GENERATE_CONTENT: Final = "generate_content"
 OPERATION_INVOKE_AGENT: Final = "invoke_agent"
 
+# gen_ai.provider.name values (the conventions' well-known names)
+PROVIDER_OPENAI: Final = "openai"
+PROVIDER_ANTHROPIC: Final = "anthropic"
+PROVIDER_GCP_GEMINI: Final = "gcp.gemini"
+
 # -- exception / error attributes (OpenTelemetry general conventions) ---------------------
 ERROR_TYPE: Final = "error.type"
 EXCEPTION_STACKTRACE: Final = "exception.stacktrace"
 """Written by ``Span.record_exception``; volatile (paths, line numbers), so normalisers hide it."""
+EXCEPTION_TYPE: Final = "exception.type"
+EXCEPTION_MESSAGE: Final = "exception.message"
+EXCEPTION_EVENT: Final = "exception"
+"""Span event name for an error reported by a bus event (no Python exception to record)."""
+
+# -- bus events mapped by OpenTelemetryBridge (pyagent_trace.exporters.otel) ---------------
+PATTERN_TOKEN_ESTIMATE: Final = "pyagent.pattern.token_estimate"
+COMPRESS_ORIGINAL_TOKENS: Final = "pyagent.compress.original_tokens"
+COMPRESS_COMPRESSED_TOKENS: Final = "pyagent.compress.compressed_tokens"
+GEN_AI_INPUT_MESSAGES: Final = "gen_ai.input.messages"
+"""Opt-in (``capture_content=True``): prompts can hold personal data."""
+GEN_AI_OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
+
+# -- OpenTelemetry resource attributes (exporter helpers) ----------------------------------
+RESOURCE_SERVICE_NAME: Final = "service.name"
+RESOURCE_SERVICE_VERSION: Final = "service.version"
+RESOURCE_DEPLOYMENT_ENVIRONMENT: Final = "deployment.environment.name"
+RESOURCE_DEPLOYMENT_ENVIRONMENT_OLD: Final = "deployment.environment"
+"""Pre-1.27 name; Datadog's OTLP intake still reads it for the ``env`` tag."""
 
 # -- free-form attributes passed as ``attributes={"topic": ...}`` (PatternSpanEmitter) ------
 PATTERN_NAMESPACE: Final = "pyagent.pattern"

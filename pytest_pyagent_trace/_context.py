@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pyagent_trace.cost import CostTracker
-from pyagent_trace.events import TraceEventBus
 from pytest_pyagent_trace._report import SessionReport, TestUsage
 from pytest_pyagent_trace._settings import ModeSources, RecordMode, cassette_path, resolve_mode
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+    from pyagent_trace.cost import CostTracker
+    from pyagent_trace.events import TraceEventBus
     from pytest_pyagent_trace._cassette import Cassette
     from pytest_pyagent_trace._network import NetworkBlocker
     from pytest_pyagent_trace._spans import SpanRouter

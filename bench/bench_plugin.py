@@ -1,0 +1,118 @@
+"""The pytest plugin's costs: (a) session overhead on 500 trivial tests that do not use it,
+installed vs ``-p no:pyagent_trace``; (b) LLM-level replay cost per call for cassettes of
+100, 1,000 and 10,000 calls.
+
+Run: .venv/bin/python bench/bench_plugin.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from pyagent_trace._recording import RecordEntry, save_entries
+from pyagent_trace.cost import CostTracker
+from pyagent_trace.events import TraceEventBus
+from pytest_pyagent_trace._cassette import Cassette
+from pytest_pyagent_trace._settings import RecordMode
+
+TRIVIAL_TESTS = 500
+
+
+def _pytest_seconds(folder: Path, *extra: str) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra, str(folder)],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - start
+
+
+def bench_session_overhead(repeats: int = 11) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "pytest.ini").write_text("[pytest]\n")
+        body = "\n\n".join(f"def test_{i}():\n    assert {i} + 1 > {i}" for i in range(TRIVIAL_TESTS))
+        (folder / "test_trivial.py").write_text(body + "\n")
+        with_plugin, without, ratios = [], [], []
+        for _ in range(repeats):  # interleaved so machine noise hits both alike
+            a = _pytest_seconds(folder)
+            b = _pytest_seconds(folder, "-p", "no:pyagent_trace")
+            with_plugin.append(a)
+            without.append(b)
+            ratios.append(a / b)
+    overhead = (statistics.median(ratios) - 1) * 100
+    return (
+        f"| {TRIVIAL_TESTS} trivial tests, plugin installed | {statistics.median(with_plugin) * 1000:.0f} ms |\n"
+        f"| same, `-p no:pyagent_trace` | {statistics.median(without) * 1000:.0f} ms |\n"
+        f"| overhead (median of paired ratios) | {overhead:+.1f}% |"
+    )
+
+
+def _cassette_file(folder: Path, calls: int) -> Path:
+    entries = [
+        RecordEntry(
+            "llm_call",
+            agent_name=f"agent-{i % 4}",
+            model="gpt-4o-mini",
+            input_tokens=120,
+            output_tokens=40,
+            tokens=160,
+            cost_usd=0.0000420,
+            messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": f"question {i} " * 20}],
+            response=f"answer {i}",
+        )
+        for i in range(calls)
+    ]
+    return save_entries(folder / f"c{calls}.jsonl", entries)
+
+
+def bench_replay_per_call(sizes: tuple[int, ...] = (100, 1_000, 10_000), repeats: int = 5) -> list[str]:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for calls in sizes:
+            path = _cassette_file(Path(tmp), calls)
+            requests = [
+                (f"agent-{i % 4}", [{"role": "system", "content": "Be brief."}, {"role": "user", "content": f"question {i} " * 20}])
+                for i in range(calls)
+            ]
+            samples = []
+            for _ in range(repeats):
+                tracker = CostTracker(event_bus=TraceEventBus())
+                cassette = Cassette(path, RecordMode.NONE, tracker=tracker, bus=TraceEventBus(),
+                                    record_command="", rerecord_command="")
+                llms = {f"agent-{a}": cassette.llm(agent_name=f"agent-{a}") for a in range(4)}
+
+                async def replay_all() -> None:
+                    for agent, messages in requests:
+                        await llms[agent](messages)
+
+                start = time.perf_counter()
+                asyncio.run(replay_all())
+                samples.append((time.perf_counter() - start) / calls)
+            rows.append(f"| {calls:,} | {statistics.median(samples) * 1e6:.1f} µs |")
+    return rows
+
+
+def main() -> None:
+    print("| (a) session overhead | median |")
+    print("|---|---:|")
+    print(bench_session_overhead(), flush=True)
+    print()
+    print("| (b) calls in cassette | replay cost per call (lookup by messages, cost tracker, bus event) |")
+    print("|---:|---:|")
+    for row in bench_replay_per_call():
+        print(row, flush=True)
+
+
+if __name__ == "__main__":
+    main()
