@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from pyagent_trace.recorder import RecordEntry, Recorder
     from pyagent_trace.replay import ReplayLLM
     from pyagent_trace.spans import PatternSpanEmitter, traced_agent, traced_pattern
+    from pyagent_trace.trace_service import TraceService
 
 __version__ = "0.4.0"
 
@@ -54,6 +55,7 @@ _WHERE = {
     "PatternSpanEmitter": "spans",
     "traced_agent": "spans",
     "traced_pattern": "spans",
+    "TraceService": "trace_service",
 }
 
 __all__ = [
@@ -78,6 +80,7 @@ __all__ = [
     "ReplayMismatchError",
     "TraceEvent",
     "TraceEventBus",
+    "TraceService",
     "__version__",
     "traced_agent",
     "traced_pattern",

@@ -40,11 +40,22 @@ def dump_lines(items: Iterable[Any]) -> bytes:
     return b"".join([_dump_line(item) for item in items])
 
 
+def _mode_for(path: Path) -> int:
+    """The file's current permissions, or what a plain ``open()`` would give (0666 - umask)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via temp file + fsync + rename; creates parent folders."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, _mode_for(path))  # mkstemp makes 0600; a cassette keeps normal permissions
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

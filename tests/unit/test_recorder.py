@@ -192,3 +192,13 @@ def test_a_file_without_header_is_read_as_version_one(tmp_path):
     path = tmp_path / "x.jsonl"
     path.write_bytes(b'{"event_type": "llm_call", "response": "hi"}\n')
     assert Recorder.load(Path(path))[0].response == "hi"
+
+
+def test_save_keeps_normal_file_permissions(tmp_path):
+    path = _docs_recorder().save(tmp_path / "run.jsonl")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    path.chmod(0o640)
+    _docs_recorder().save(path)
+    assert path.stat().st_mode & 0o777 == 0o640, "a rewrite keeps the file's permissions"

@@ -1,0 +1,26 @@
+"""The typer application: one sub-command per module, registered here."""
+
+from __future__ import annotations
+
+import typer
+
+from pyagent_trace.cli._diff import diff
+from pyagent_trace.cli._html import html
+from pyagent_trace.cli._scrub import scrub
+from pyagent_trace.cli._stats import stats
+from pyagent_trace.cli._view import view
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="pyagent-trace",
+    help="Look at a recorded agent run: tree, stats, diff, HTML report, secret scrubbing.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("view")(view)
+app.command("stats")(stats)
+app.command("diff")(diff)
+app.command("html")(html)
+app.command("scrub")(scrub)

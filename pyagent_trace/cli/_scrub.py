@@ -1,0 +1,116 @@
+"""``pyagent-trace scrub FILE``: re-apply the secret filters to a cassette already on disk.
+
+The file is rewritten atomically, and only when something was removed. Recordings go
+through the recording format (``scrub_entry``); JsonlExporter lines are scanned as they are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from pyagent_trace._jsonl_io import atomic_write_bytes, dump_lines, iter_jsonl
+from pyagent_trace._recording import HEADER_EVENT, entries_from_rows, save_entries
+from pyagent_trace.cli._common import fail, keep_mode, read_error
+from pyagent_trace.exceptions import BadRecordingError, ConfigError
+from pyagent_trace.scrub import ScrubConfig, scrub_entry, scrub_value
+
+__all__ = ["scrub"]
+
+Finding = tuple[int, str, list[str]]  # line number, what the line is, what was removed
+
+
+def _read(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    try:
+        rows = list(iter_jsonl(path)) if path.exists() else None
+    except (OSError, BadRecordingError) as err:
+        fail(read_error(path, err))
+    if rows is None:
+        fail(f"Cassette {str(path)!r} does not exist. Check the path.")
+    if not [r for _, r in rows if r.get("event_type") != HEADER_EVENT]:
+        fail(f"{str(path)!r} holds no entries (an empty recording); there is nothing to scrub.")
+    return rows
+
+
+def _label(row: dict[str, Any]) -> str:
+    return " ".join(str(row.get(k)) for k in ("event_type", "agent_name") if row.get(k))
+
+
+def _scrub_events(path: Path, rows: list[tuple[int, dict[str, Any]]], write: bool) -> list[Finding]:
+    findings: list[Finding] = []
+    out = []
+    for number, row in rows:
+        new, removed = scrub_value(row)
+        out.append(new)
+        if removed:
+            findings.append((number, _label(row), removed))
+    if findings and write:
+        with keep_mode(path):
+            atomic_write_bytes(path, dump_lines(out))
+    return findings
+
+
+def _scrub_recording(
+    path: Path, rows: list[tuple[int, dict[str, Any]]], config: ScrubConfig, write: bool
+) -> list[Finding]:
+    try:
+        entries = entries_from_rows(rows, str(path))
+    except BadRecordingError as err:
+        fail(str(err))
+    numbers = [n for n, row in rows if row.get("event_type") != HEADER_EVENT]
+    findings: list[Finding] = []
+    cleaned = []
+    for number, entry in zip(numbers, entries, strict=True):
+        new, removed = scrub_entry(entry, config)
+        cleaned.append(new)
+        if removed:
+            findings.append((number, f"{entry.event_type} {entry.agent_name}".strip(), removed))
+    if findings and write:
+        with keep_mode(path):
+            save_entries(path, cleaned)
+    return findings
+
+
+def scrub(
+    file: Annotated[Path, typer.Argument(help="The cassette or recording to clean.", show_default=False)],
+    check: Annotated[
+        bool, typer.Option("--check", help="Only report; exit 1 if anything would be removed (for CI).")
+    ] = False,
+    header: Annotated[list[str] | None, typer.Option(help="Another header to redact (repeatable).")] = None,
+    query: Annotated[list[str] | None, typer.Option(help="Another query parameter to redact.")] = None,
+    body_path: Annotated[
+        list[str] | None, typer.Option(help="Another JSON body path to redact, dotted: auth.token.")
+    ] = None,
+) -> None:
+    """Redact API keys, auth headers, cookies and key-shaped strings, in place.
+
+    The file is rewritten atomically and only when something was removed. With --check
+    nothing is written, and the exit code is 1 if anything would be removed.
+    """
+    try:
+        config = ScrubConfig().with_extra(headers=header or (), query=query or (), body_paths=body_path or ())
+    except ConfigError as err:
+        fail(str(err))
+    rows = _read(file)
+    is_events = any(type(row.get("payload")) is dict for _, row in rows)
+    try:
+        if is_events:
+            findings = _scrub_events(file, rows, write=not check)
+        else:
+            findings = _scrub_recording(file, rows, config, write=not check)
+    except OSError as err:
+        fail(f"cannot rewrite {str(file)!r}: {err.strerror or err}. Check the folder's permissions.")
+    if not findings:
+        typer.echo(f"{file}: nothing to scrub.")
+        return
+    count = sum(len(removed) for _, _, removed in findings)
+    verb = "would remove" if check else "removed"
+    typer.echo(f"{file}: {verb} {count} secret{'s' * (count != 1)} from {len(findings)} line(s):")
+    for number, label, removed in findings:
+        for where in removed:
+            typer.echo(f"  {file}:{number} ({label}): {where}")
+    if check:
+        typer.echo(f"Run: pyagent-trace scrub {file}")
+        raise typer.Exit(1)
