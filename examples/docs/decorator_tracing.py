@@ -40,9 +40,7 @@ class TracedPipeline(Pipeline):
 
 pipeline = TracedPipeline(
     stages=[
-        traced_agent(
-            Agent("extractor", AnthropicLLM("claude-haiku-3-5-20241022"), system_prompt="Extract key facts.")
-        ),
+        traced_agent(Agent("extractor", AnthropicLLM("claude-haiku-3-5-20241022"), system_prompt="Extract key facts.")),
         traced_agent(Agent("writer", OpenAILLM("gpt-4o-mini"), system_prompt="Write a concise brief.")),
     ]
 )

@@ -101,9 +101,7 @@ def debate() -> None:
     recorder.record_llm_call(
         agent_name="judge",
         messages=[{"role": "user", "content": "Render a final verdict."}],
-        response=(
-            "Verdict: HOLD. The bull case on demand is stronger, but the valuation leaves no margin of safety."
-        ),
+        response=("Verdict: HOLD. The bull case on demand is stronger, but the valuation leaves no margin of safety."),
         model="claude-sonnet-4-20250514",
         input_tokens=1200,
         output_tokens=480,
