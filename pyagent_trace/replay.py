@@ -158,7 +158,7 @@ class ReplayLLM:
         return ReplayExhaustedError(msg)
 
     def _mismatch(self, entry: RecordEntry, actual: list[dict[str, Any]], number: int) -> ReplayMismatchError:
-        recorded = self._calls.index(entry) + 1
+        recorded = next(i for i, e in enumerate(self._calls, start=1) if e is entry)
         what = (
             f"call #{number} differs from the recorded call #{recorded}"
             if self.match == "order"

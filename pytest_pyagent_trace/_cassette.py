@@ -17,9 +17,14 @@ from pyagent_trace._recording import LLM_CALL, RecordEntry, load_entries
 from pyagent_trace._tokens import count_tokens
 from pyagent_trace.cost import CostTracker
 from pyagent_trace.events import TraceEvent, TraceEventBus
-from pyagent_trace.exceptions import CassetteMissingError, ConfigError, ReplayExhaustedError
+from pyagent_trace.exceptions import (
+    CassetteMissingError,
+    ConfigError,
+    PyAgentTraceError,
+    PyAgentTraceWarning,
+    ReplayExhaustedError,
+)
 from pyagent_trace.replay import MatchMode, ReplayLLM
-
 from pytest_pyagent_trace._cassette_file import write_cassette
 from pytest_pyagent_trace._settings import RecordMode
 
@@ -45,7 +50,10 @@ def _read_reply(result: Any) -> _Reply:
     """The text and, when the callable reports it, the usage of an LLM callable's result."""
     if isinstance(result, str):
         return _Reply(result, None, None)
-    get = result.get if isinstance(result, dict) else lambda key: getattr(result, key, None)
+
+    def get(key: str) -> Any:
+        return result.get(key) if isinstance(result, dict) else getattr(result, key, None)
+
     text = get("content") if isinstance(get("content"), str) else get("text")
     if not isinstance(text, str):
         msg = (
@@ -71,6 +79,14 @@ def _model_of(llm: Any) -> str | None:
     return None
 
 
+def _own_part(entries: list[RecordEntry], recorded_by: str | None) -> list[RecordEntry]:
+    """What one test replays: a whole cassette, or in a shared one the calls that test
+    recorded plus calls recorded by no test in particular (written by hand)."""
+    if recorded_by is None:
+        return entries
+    return [e for e in entries if e.metadata.get("recorded_by", recorded_by) == recorded_by]
+
+
 class CassetteLLM:
     """The LLM callable ``cassette.llm()`` hands out: replays, records, or both (mode new)."""
 
@@ -81,6 +97,13 @@ class CassetteLLM:
         self._model = model or _model_of(real_llm) or cassette.recorded_model(agent_name) or "unknown"
 
     async def __call__(self, messages: Any) -> str:
+        try:
+            return await self._answer(messages)
+        except PyAgentTraceError as err:  # remembered: code that swallows it cannot hide it
+            self._cassette.errors.append(err)
+            raise
+
+    async def _answer(self, messages: Any) -> str:
         cassette = self._cassette
         replay = cassette.replay_for(self.agent_name)
         if replay is not None:
@@ -141,14 +164,18 @@ class Cassette:
         self.record_command = record_command
         self.rerecord_command = rerecord_command
         self.recorded_by = recorded_by
-        self.existed = path.exists()
+        self.file_exists = path.exists()
         self._loaded: list[RecordEntry] = []
-        if self.existed and mode is not RecordMode.ALL:
-            self._loaded = load_entries(path)
+        if self.file_exists and mode is not RecordMode.ALL:
+            self._loaded = _own_part(load_entries(path), recorded_by)
+        self.existed = self.file_exists if recorded_by is None else bool(self._loaded)
+        """Whether there is something to replay: the file, or this test's part of a shared one."""
         self.recorded: list[RecordEntry] = []
         self._replays: dict[str, ReplayLLM | None] = {}
         self._llms: dict[tuple[str, int], CassetteLLM] = {}
         self.written = False
+        self.errors: list[PyAgentTraceError] = []
+        """Errors raised to the code under test (replay, missing cassette), even those it caught."""
 
     # -- what the mode means --------------------------------------------------------------
     @property
@@ -157,9 +184,7 @@ class Cassette:
 
     @property
     def recording(self) -> bool:
-        return self.mode in (RecordMode.ALL, RecordMode.NEW) or (
-            self.mode is RecordMode.ONCE and not self.existed
-        )
+        return self.mode in (RecordMode.ALL, RecordMode.NEW) or (self.mode is RecordMode.ONCE and not self.existed)
 
     @property
     def records_missing(self) -> bool:
@@ -177,17 +202,29 @@ class Cassette:
     def missing(self) -> bool:
         return self.mode is RecordMode.NONE and not self.existed
 
+    def __repr__(self) -> str:
+        return f"<Cassette {self.display_path} mode={self.mode.value}>"
+
     # -- fixture API ----------------------------------------------------------------------
     def llm(self, real_llm: Any = None, *, agent_name: str, model: str | None = None) -> CassetteLLM:
         """An LLM callable for ``agent_name``: replays the cassette or records ``real_llm``."""
+        try:
+            return self._llm(real_llm, agent_name, model)
+        except PyAgentTraceError as err:
+            self.errors.append(err)
+            raise
+
+    def _llm(self, real_llm: Any, agent_name: str, model: str | None) -> CassetteLLM:
         if not isinstance(agent_name, str) or not agent_name:
             msg = f"cassette.llm(agent_name={agent_name!r}): give each agent a non-empty name."
             raise ConfigError(msg)
         if self.missing:
-            msg = (
-                f"Cassette {self.path} does not exist, and record mode 'none' only replays.\n"
-                f"Record it with: {self.record_command}"
+            what = (
+                f"Cassette {self.path} does not exist"
+                if not self.file_exists
+                else f"Shared cassette {self.path} holds no calls recorded by {self.recorded_by}"
             )
+            msg = f"{what}, and record mode 'none' only replays.\nRecord it with: {self.record_command}"
             raise CassetteMissingError(msg)
         key = (agent_name, id(real_llm))
         if key not in self._llms:
@@ -208,12 +245,16 @@ class Cassette:
         return len(self.recorded)
 
     def unused_calls(self) -> list[RecordEntry]:
-        """Recorded calls that no agent of this test asked for."""
+        """Recorded calls that no agent of this test asked for (in a shared cassette, only
+        the calls this test recorded count)."""
         if not self.replaying:
             return []
         used = {id(e) for r in self._replays.values() if r is not None for e in r.recorded_calls}
         unused = [e for r in self._replays.values() if r is not None for e in r.unused_calls]
-        return unused + [e for e in self._loaded if e.event_type == LLM_CALL and id(e) not in used]
+        unused += [e for e in self._loaded if e.event_type == LLM_CALL and id(e) not in used]
+        if self.recorded_by is None:
+            return unused
+        return [e for e in unused if e.metadata.get("recorded_by") == self.recorded_by]
 
     # -- internals used by CassetteLLM ----------------------------------------------------
     def recorded_model(self, agent_name: str) -> str | None:
@@ -278,15 +319,19 @@ class Cassette:
 
     def _account(self, entry: RecordEntry, replayed: bool = True) -> None:
         """Every call, replayed or recorded, reaches the cost tracker and the bus."""
-        self.tracker.record(
-            pattern=entry.pattern_type,
-            agent=entry.agent_name,
-            model=entry.model or "unknown",
-            input_tokens=entry.input_tokens,
-            output_tokens=entry.output_tokens,
-            cost_usd=entry.cost_usd if entry.priced else None,
-            tokens_estimated=entry.tokens_estimated,
-        )
+        try:
+            self.tracker.record(
+                pattern=entry.pattern_type,
+                agent=entry.agent_name,
+                model=entry.model or "unknown",
+                input_tokens=entry.input_tokens,
+                output_tokens=entry.output_tokens,
+                cost_usd=entry.cost_usd if entry.priced else None,
+                tokens_estimated=entry.tokens_estimated,
+            )
+        except PyAgentTraceWarning as warning:  # an unpriced model under -W error: say how to price it here
+            msg = f"{warning} In pytest, override the pyagent_trace_prices fixture to add it."
+            raise ConfigError(msg) from None
         self.bus.emit(
             TraceEvent(
                 time.time(),
@@ -312,4 +357,3 @@ class Cassette:
         write_cassette(self.path, self.recorded, keep_existing=keep_existing, recorded_by=self.recorded_by)
         self.written = True
         return True
-

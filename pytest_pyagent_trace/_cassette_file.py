@@ -4,7 +4,8 @@
 * Stable: a re-recorded call identical to one already in the file keeps that entry's
   timestamp and duration, so re-recording unchanged behaviour gives the same bytes.
 * Shared: an exclusive ``flock`` around read-merge-write, so pytest-xdist workers that
-  write one cassette take turns; a shared cassette keeps the calls other tests recorded.
+  write one cassette take turns; a shared cassette keeps the calls other tests recorded,
+  grouped by test in node-id order (not in the order workers happened to finish).
 """
 
 from __future__ import annotations
@@ -60,9 +61,7 @@ def _stabilised(new: list[RecordEntry], old: list[RecordEntry]) -> list[RecordEn
     return result
 
 
-def write_cassette(
-    path: Path, recorded: list[RecordEntry], *, keep_existing: bool, recorded_by: str | None
-) -> None:
+def write_cassette(path: Path, recorded: list[RecordEntry], *, keep_existing: bool, recorded_by: str | None) -> None:
     """Write ``recorded`` into the cassette at ``path``.
 
     ``keep_existing`` (mode new) appends to what is there; ``recorded_by`` (a shared
@@ -79,4 +78,7 @@ def write_cassette(
             base = [e for e in old if e.metadata.get("recorded_by") != recorded_by]
         else:
             base = []
-        save_entries(path, [*base, *_stabilised(recorded, old)])
+        entries = [*base, *_stabilised(recorded, old)]
+        if recorded_by is not None:  # by test, whichever worker wrote first: re-records stay identical
+            entries.sort(key=lambda e: str(e.metadata.get("recorded_by", "")))
+        save_entries(path, entries)

@@ -9,19 +9,34 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pyagent_trace.exceptions import PyAgentTraceError
 from pytest_pyagent_trace._report import SessionReport, TestUsage
 from pytest_pyagent_trace._settings import ModeSources, RecordMode, cassette_path, resolve_mode
+from pytest_pyagent_trace._stale import CassetteUse
 
 if TYPE_CHECKING:
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
     from pyagent_trace.cost import CostTracker
     from pyagent_trace.events import TraceEventBus
     from pytest_pyagent_trace._cassette import Cassette
     from pytest_pyagent_trace._network import NetworkBlocker
     from pytest_pyagent_trace._spans import SpanRouter
 
-__all__ = ["RunState", "TestContext", "cassette_marker_path", "test_mode"]
+__all__ = [
+    "STATE",
+    "TEST",
+    "RunState",
+    "TestContext",
+    "blocked_hint",
+    "cassette_for",
+    "cassette_marker_path",
+    "context_for",
+    "record_commands",
+    "test_mode",
+]
+
+
+STATE = pytest.StashKey["RunState"]()
+TEST = pytest.StashKey["TestContext"]()
 
 
 @dataclass
@@ -37,8 +52,7 @@ class RunState:
     blocker: NetworkBlocker | None = None
     router: SpanRouter | None = None
     current_nodeid: str = ""
-    expected_cassettes: set[str] = field(default_factory=set)
-    cassette_dirs: set[str] = field(default_factory=set)
+    cassettes: CassetteUse = field(default_factory=CassetteUse)
 
 
 @dataclass
@@ -51,7 +65,13 @@ class TestContext:
     tracker: CostTracker
     bus: TraceEventBus
     cassette: Cassette | None = None
-    exporter: InMemorySpanExporter | None = None
+
+    def raised(self, err: PyAgentTraceError) -> bool:
+        """Whether ``err`` came from this test's cassette or budget, not the code under test."""
+        from pyagent_trace.exceptions import BudgetExceededError
+
+        errors = self.cassette.errors if self.cassette is not None else []
+        return isinstance(err, BudgetExceededError) or any(err is e for e in errors)
 
     def usage(self) -> TestUsage:
         summary = self.tracker.summary()
@@ -101,6 +121,14 @@ def default_cassette(item: pytest.Item, state: RunState) -> Path:
     return _path(item, state, explicit=None)
 
 
+def records(item: pytest.Item, state: RunState) -> bool:
+    """Whether the test may call a real LLM (its mode records); a bad marker fails it later."""
+    try:
+        return test_mode(item, state).records
+    except PyAgentTraceError:
+        return False
+
+
 def item_cassette(item: pytest.Item, state: RunState) -> Path:
     return _path(item, state, explicit=cassette_marker_path(item))
 
@@ -122,3 +150,50 @@ def record_commands(nodeid: str) -> tuple[str, str]:
     """How to record a missing cassette, and how to re-record a stale one."""
     quoted = shlex.quote(nodeid)
     return f"pytest --record-mode=once {quoted}", f"pytest --record {quoted}"
+
+
+def blocked_hint(state: RunState) -> str:
+    """The tail of a network-block error: which test, and how to record it instead."""
+    record, _ = record_commands(state.current_nodeid or "<test>")
+    return (
+        f"Test {state.current_nodeid or '(outside a test)'} runs in record mode 'none' (replay only), "
+        f"which refuses network access so no paid API is reached. Record with: {record} "
+        "(or turn the block off with --allow-network)."
+    )
+
+
+def context_for(item: pytest.Item, prices: Any = None) -> TestContext:
+    """The test's context, made on first use with the ``pyagent_trace_prices`` it was given."""
+    if TEST not in item.stash:
+        from pyagent_trace.cost import CostTracker
+        from pyagent_trace.events import TraceEventBus
+
+        bus = TraceEventBus()
+        item.stash[TEST] = TestContext(item.nodeid, CostTracker(event_bus=bus, prices=prices), bus)
+    return item.stash[TEST]
+
+
+def cassette_for(item: pytest.Item, prices: Any = None) -> Cassette:
+    """The test's cassette, made on first use; a bad setting or file fails the test cleanly."""
+    test = context_for(item, prices)
+    if test.cassette is not None:
+        return test.cassette
+    from pytest_pyagent_trace._cassette import Cassette
+
+    state = item.config.stash[STATE]
+    record, rerecord = record_commands(item.nodeid)
+    try:
+        test.cassette = Cassette(
+            item_cassette(item, state),
+            test_mode(item, state),
+            match=test_match(item, state),  # type: ignore[arg-type]
+            tracker=test.tracker,
+            bus=test.bus,
+            record_command=record,
+            rerecord_command=rerecord,
+            recorded_by=item.nodeid if cassette_marker_path(item) is not None else None,
+        )
+        return test.cassette
+    except PyAgentTraceError as err:
+        failure = str(err)
+    pytest.fail(failure, pytrace=False)  # outside the except block: no "During handling of..." chain

@@ -69,28 +69,32 @@ class NetworkBlocker:
         blocker = self
 
         def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True  # pytest shows the caller's frame, not this patch
             name = host.decode() if isinstance(host, bytes) else str(host or "")
             if not blocker._allowed_host(name):
                 raise blocker._refuse(f"{name}:{port}")
             return real_getaddrinfo(host, port, *args, **kwargs)
 
         def check(sock: socket.socket, address: Any) -> None:
+            __tracebackhide__ = True
             if sock.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple):
                 host = str(address[0])
                 if not blocker._allowed_host(host):
                     raise blocker._refuse(f"{host}:{address[1]}")
 
         def connect(sock: socket.socket, address: Any) -> None:
+            __tracebackhide__ = True
             check(sock, address)
             real_connect(sock, address)
 
         def connect_ex(sock: socket.socket, address: Any) -> int:
+            __tracebackhide__ = True
             check(sock, address)
             return real_connect_ex(sock, address)
 
         socket.getaddrinfo = getaddrinfo
-        socket.socket.connect = connect  # type: ignore[method-assign]
-        socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+        socket.socket.connect = connect  # type: ignore[method-assign,assignment]
+        socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
         try:
             yield self
         finally:

@@ -39,7 +39,9 @@ class TestUsage:
 
 
 def _usd(value: float) -> str:
-    return f"${value:.4f}" if value >= 0.0001 or value == 0 else f"${value:.6f}"
+    """Dollars as CostSummary prints them: every significant digit down to 1e-8, at least cents."""
+    whole, _, cents = f"{value:,.8f}".rstrip("0").partition(".")
+    return f"${whole}.{cents:0<2}"
 
 
 @dataclass(slots=True)
@@ -87,24 +89,26 @@ class SessionReport:
         if not used and not self.stale_cassettes:
             return []
         t = self.totals()
-        spend = "real money spent" if self.mode == "all" else "replayed, nothing spent"
-        if self.mode in ("once", "new"):
-            spend = "recorded calls cost real money"
+        recorded = t["calls_recorded"]
+        spend = f"{recorded} recorded calls paid for" if recorded else "replayed, nothing spent"
         lines = [
             f"mode {self.mode}: {t['cassettes_used']} cassettes used, {t['cassettes_written']} written, "
             f"{len(t['cassettes_missing'])} missing; {t['calls_replayed']} calls replayed, "
             f"{t['calls_recorded']} recorded; {t['connections_refused']} network connections refused",
-            f"spend: {_usd(t['cost_usd'])} over {t['tokens']:,} tokens in {len(used)} tests ({spend})",
         ]
+        spenders = [u for u in used if u.cost_usd or u.tokens or u.unpriced_calls]
+        if spenders:
+            lines.append(f"spend: {_usd(t['cost_usd'])} over {t['tokens']:,} tokens in {len(spenders)} tests ({spend})")
         if t["unpriced_calls"]:
             lines.append(
                 f"{t['unpriced_calls']} calls used models with no price: their cost is unknown, not $0. "
-                "Add prices with CostTracker(prices=...) or the pyagent_trace_prices ini option."
+                "Add prices by overriding the pyagent_trace_prices fixture."
             )
         costly = sorted((u for u in used if u.cost_usd > 0), key=lambda u: (-u.cost_usd, u.nodeid))[:top]
         if costly:
             lines.append(f"most expensive tests (top {len(costly)}):")
-            lines.extend(f"  {_usd(u.cost_usd):>10}  {u.nodeid}" for u in costly)
+            width = max(len(_usd(u.cost_usd)) for u in costly)
+            lines.extend(f"  {_usd(u.cost_usd):>{width}}  {u.nodeid}" for u in costly)
         lines.extend(self._problems(t))
         return lines
 
@@ -125,7 +129,11 @@ class SessionReport:
             lines.extend(f"  {path}" for path in self.stale_cassettes[:20])
             lines.append(
                 "Delete them if their tests are gone"
-                + (" (--strict-cassettes fails the run on them)." if self.strict else "; --strict-cassettes fails on them.")
+                + (
+                    " (--strict-cassettes fails the run on them)."
+                    if self.strict
+                    else "; --strict-cassettes fails on them."
+                )
             )
         refused = sorted({host for u in self.used for host in u.refused})
         if refused:

@@ -5,9 +5,10 @@ Precedence for every setting: marker (narrowest first) → command line → ini 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from pyagent_trace.exceptions import ConfigError
@@ -20,7 +21,7 @@ __all__ = [
 ]
 
 
-class RecordMode(str, Enum):
+class RecordMode(StrEnum):
     """vcrpy's record modes, with its meanings."""
 
     NONE = "none"  # replay only; a missing cassette fails; the network is blocked
@@ -63,12 +64,20 @@ def resolve_mode(sources: ModeSources) -> RecordMode:
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]=+,@]+")
+_MAX_NAME = 200
 
 
 def safe_file_name(name: str) -> str:
-    """A test name usable as a file name on every OS (parametrize ids included)."""
+    """A test name usable as a file name on every OS (parametrize ids included).
+
+    A name that had to be changed (characters replaced, or cut to 200 characters) gets
+    a short hash of the original, so ids such as ``a/b`` and ``a:b`` stay two files.
+    """
     cleaned = _UNSAFE.sub("-", name).strip("-.") or "test"
-    return cleaned[:200]
+    if cleaned == name and len(name) <= _MAX_NAME:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{cleaned[: _MAX_NAME - 9]}-{digest}"
 
 
 def cassette_path(

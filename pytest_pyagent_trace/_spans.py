@@ -108,6 +108,9 @@ class CapturedSpans(Sequence[ReadableSpan]):
     def clear(self) -> None:
         self.exporter.clear()
 
+    def __repr__(self) -> str:
+        return f"<spans {self.names}>"
+
 
 class SpanTree:
     """The test's spans as a normalised tree, computed when compared or read.

@@ -1,0 +1,69 @@
+"""Helpers of the plugin tests: run an inner session, read the cassettes it wrote."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FAKE_LLM = '''\
+"""A fake paid LLM: deterministic replies, counts its calls, refuses to run when told."""
+
+import os
+
+
+class FakeLLM:
+    """Async ``(messages) -> str``. ``FAKE_LLM_FORBID=1`` makes any call fail (replay must
+    not reach it); ``FAKE_LLM_VERSION`` changes the replies (a model that changed)."""
+
+    __test__ = False
+    _model = "gpt-4o-mini"
+
+    def __init__(self, usage=None, prefix="reply"):
+        self.usage = usage
+        self.prefix = prefix
+        self.calls = 0
+
+    async def __call__(self, messages):
+        if os.environ.get("FAKE_LLM_FORBID"):
+            raise AssertionError("the real LLM was called during replay")
+        self.calls += 1
+        last = messages if isinstance(messages, str) else messages[-1]
+        text = last if isinstance(last, str) else getattr(last, "content", None) or last["content"]
+        reply = f"{self.prefix}{os.environ.get('FAKE_LLM_VERSION', '')}: {text}"
+        if self.usage is None:
+            return reply
+        return {"content": reply, "usage": dict(self.usage)}
+
+
+def ask(text):
+    return [{"role": "user", "content": text}]
+'''
+
+
+# Third-party plugins of the dev environment that inner sessions do not need (ddtrace alone
+# adds a second to each start).
+INNER_FLAGS = ("-p", "no:cacheprovider", "-p", "no:ddtrace", "-p", "no:anyio", "-p", "no:platformdirs", "-W", "error")
+
+
+def write_ini(pytester: pytest.Pytester, *lines: str) -> None:
+    """The inner pytest.ini: asyncio auto mode, the project folder importable, plus ``lines``."""
+    base = ["[pytest]", "asyncio_mode = auto", "asyncio_default_fixture_loop_scope = function", "pythonpath = ."]
+    pytester.makefile(".ini", pytest="\n".join([*base, *lines]) + "\n")
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """An inner session in a subprocess, with the flags every plugin test wants."""
+    return pytester.runpytest_subprocess(*INNER_FLAGS, *args)
+
+
+def read_cassette(path: Path) -> list[dict[str, Any]]:
+    """A cassette's lines as dicts, header first."""
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+def calls_in(path: Path) -> list[dict[str, Any]]:
+    """The recorded llm_call entries of a cassette."""
+    return [row for row in read_cassette(path) if row["event_type"] == "llm_call"]

@@ -1,0 +1,187 @@
+"""In mode none every outbound connection of every test is refused, naming the host and
+how to record; loopback stays reachable; --allow-network and recording modes lift it.
+
+No test here needs a network: refused names never reach DNS, and the "allowed" checks
+resolve numeric addresses, which getaddrinfo answers locally.
+"""
+
+from __future__ import annotations
+
+from plugin_testing import run, write_ini
+
+RESOLVE_NUMERIC = """
+    import socket
+
+    def test_resolve():
+        assert socket.getaddrinfo("192.0.2.1", 443)
+"""
+
+
+def test_unmarked_test_reaching_a_host_fails_naming_it_and_how_to_record(project):
+    """A test that uses none of the plugin is still blocked, and the error says which host and what to run."""
+    project.makepyfile(
+        test_api="""
+        import socket
+
+        def test_calls_openai():
+            socket.create_connection(("api.openai.com", 443), timeout=1)
+        """
+    )
+
+    result = run(project)
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            '>*socket.create_connection(("api.openai.com", 443), timeout=1)',
+            "*NetworkBlockedError: pyagent-trace blocked a network connection to api.openai.com:443. "
+            "Test test_api.py::test_calls_openai runs in record mode 'none'*"
+            "Record with: pytest --record-mode=once test_api.py::test_calls_openai*--allow-network*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*_network.py*")
+
+
+def test_asyncio_clients_are_refused_too(project):
+    """An async client (asyncio resolves names in a worker thread) gets the same error naming the host."""
+    project.makepyfile(
+        test_api="""
+        import asyncio
+        import pytest
+        from pyagent_trace.exceptions import NetworkBlockedError
+
+        async def test_async_client():
+            with pytest.raises(NetworkBlockedError, match="api.anthropic.com:443"):
+                await asyncio.open_connection("api.anthropic.com", 443)
+        """
+    )
+
+    run(project).assert_outcomes(passed=1)
+
+
+def test_connect_to_an_ip_address_is_refused(project):
+    """A connect() straight to an IP address (no name lookup) is refused too."""
+    project.makepyfile(
+        test_api="""
+        import socket
+        import pytest
+        from pyagent_trace.exceptions import NetworkBlockedError
+
+        def test_connect():
+            with socket.socket() as sock, pytest.raises(NetworkBlockedError, match="192.0.2.1:80"):
+                sock.connect(("192.0.2.1", 80))
+            with socket.socket() as sock, pytest.raises(NetworkBlockedError, match="192.0.2.1:81"):
+                sock.connect_ex(("192.0.2.1", 81))
+        """
+    )
+
+    run(project).assert_outcomes(passed=1)
+
+
+def test_loopback_stays_reachable(project):
+    """Fake provider servers on 127.0.0.1 / localhost keep working while replaying."""
+    project.makepyfile(
+        test_local="""
+        import socket
+
+        def test_local_server():
+            with socket.create_server(("127.0.0.1", 0)) as server:
+                port = server.getsockname()[1]
+                with socket.create_connection(("localhost", port), timeout=5):
+                    conn, _ = server.accept()
+                    conn.close()
+        """
+    )
+
+    run(project).assert_outcomes(passed=1)
+
+
+def test_allow_network_turns_the_block_off(project):
+    """--allow-network leaves sockets alone in mode none."""
+    project.makepyfile(test_api=RESOLVE_NUMERIC)
+
+    run(project).assert_outcomes(failed=1)
+    run(project, "--allow-network").assert_outcomes(passed=1)
+
+
+def test_recording_modes_do_not_block(project):
+    """A session that records (mode once) needs the real API, so nothing is blocked."""
+    project.makepyfile(test_api=RESOLVE_NUMERIC)
+
+    run(project, "--record-mode=once").assert_outcomes(passed=1)
+
+
+def test_a_test_marked_to_record_may_use_the_network_in_a_replay_session(project):
+    """cassette(record_mode="once") lifts the block for that test only."""
+    project.makepyfile(
+        test_api="""
+        import socket
+        import pytest
+
+        @pytest.mark.cassette(record_mode="once")
+        def test_records():
+            assert socket.getaddrinfo("192.0.2.1", 443)
+
+        def test_replays():
+            with pytest.raises(ConnectionError):
+                socket.getaddrinfo("192.0.2.1", 443)
+        """
+    )
+
+    run(project).assert_outcomes(passed=2)
+
+
+def test_allowed_hosts_ini_lets_named_hosts_through(project):
+    """Hosts listed in pyagent_trace_allowed_hosts are reachable in mode none."""
+    write_ini(project, "pyagent_trace_allowed_hosts =", "    192.0.2.1")
+    project.makepyfile(test_api=RESOLVE_NUMERIC)
+
+    run(project).assert_outcomes(passed=1)
+
+
+def test_refused_connections_are_counted_in_the_summary(project):
+    """The summary counts refused connections, even ones the code caught, and names the hosts."""
+    project.makepyfile(
+        test_api="""
+        import socket
+
+        def test_tolerant_client():
+            for host in ("api.openai.com", "api.anthropic.com"):
+                try:
+                    socket.getaddrinfo(host, 443)
+                except ConnectionError:
+                    pass
+        """
+    )
+
+    result = run(project)
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*2 network connections refused",
+            "refused connections to: api.anthropic.com:443, api.openai.com:443.*--allow-network.",
+        ]
+    )
+
+
+def test_network_in_a_fixture_is_blocked_and_named_for_its_test(project):
+    """A connection attempted while setting up a test is refused and attributed to that test."""
+    project.makepyfile(
+        test_api="""
+        import socket
+        import pytest
+
+        @pytest.fixture
+        def client():
+            socket.getaddrinfo("api.openai.com", 443)
+
+        def test_uses_client(client):
+            pass
+        """
+    )
+
+    result = run(project)
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*api.openai.com:443*Test test_api.py::test_uses_client runs in record mode 'none'*"])
