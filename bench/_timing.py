@@ -8,9 +8,7 @@ import time
 from collections.abc import Callable
 
 
-def median_seconds(
-    func: Callable[[], object], repeats: int, setup: Callable[[], object] | None = None
-) -> float:
+def median_seconds(func: Callable[[], object], repeats: int, setup: Callable[[], object] | None = None) -> float:
     """Median wall time of ``func`` over ``repeats`` runs, GC collected before each."""
     samples = []
     for _ in range(repeats):
@@ -23,9 +21,7 @@ def median_seconds(
     return statistics.median(samples)
 
 
-def paired_medians(
-    ours: Callable[[], object], floor: Callable[[], object], repeats: int
-) -> tuple[float, float, float]:
+def paired_medians(ours: Callable[[], object], floor: Callable[[], object], repeats: int) -> tuple[float, float, float]:
     """Run ``ours`` and ``floor`` alternately (so machine noise hits both alike).
 
     Returns the median seconds of each and the median of the per-pair ratios.

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -58,6 +59,15 @@ def bench_session_overhead(repeats: int = 11) -> str:
     )
 
 
+def _messages(i: int) -> list[dict[str, str]]:
+    return [{"role": "system", "content": "Be brief."}, {"role": "user", "content": f"question {i} " * 20}]
+
+
+async def _replay_all(llms: dict[str, Any], requests: list[tuple[str, list[dict[str, str]]]]) -> None:
+    for agent, messages in requests:
+        await llms[agent](messages)
+
+
 def _cassette_file(folder: Path, calls: int) -> Path:
     entries = [
         RecordEntry(
@@ -68,7 +78,7 @@ def _cassette_file(folder: Path, calls: int) -> Path:
             output_tokens=40,
             tokens=160,
             cost_usd=0.0000420,
-            messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": f"question {i} " * 20}],
+            messages=_messages(i),
             response=f"answer {i}",
         )
         for i in range(calls)
@@ -82,22 +92,21 @@ def bench_replay_per_call(sizes: tuple[int, ...] = (100, 1_000, 10_000), repeats
         for calls in sizes:
             path = _cassette_file(Path(tmp), calls)
             requests = [
-                (f"agent-{i % 4}", [{"role": "system", "content": "Be brief."}, {"role": "user", "content": f"question {i} " * 20}])
+                (
+                    f"agent-{i % 4}",
+                    [{"role": "system", "content": "Be brief."}, {"role": "user", "content": f"question {i} " * 20}],
+                )
                 for i in range(calls)
             ]
             samples = []
             for _ in range(repeats):
                 tracker = CostTracker(event_bus=TraceEventBus())
-                cassette = Cassette(path, RecordMode.NONE, tracker=tracker, bus=TraceEventBus(),
-                                    record_command="", rerecord_command="")
+                cassette = Cassette(
+                    path, RecordMode.NONE, tracker=tracker, bus=TraceEventBus(), record_command="", rerecord_command=""
+                )
                 llms = {f"agent-{a}": cassette.llm(agent_name=f"agent-{a}") for a in range(4)}
-
-                async def replay_all() -> None:
-                    for agent, messages in requests:
-                        await llms[agent](messages)
-
                 start = time.perf_counter()
-                asyncio.run(replay_all())
+                asyncio.run(_replay_all(llms, requests))
                 samples.append((time.perf_counter() - start) / calls)
             rows.append(f"| {calls:,} | {statistics.median(samples) * 1e6:.1f} µs |")
     return rows

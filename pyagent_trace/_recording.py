@@ -105,9 +105,7 @@ def _check_header(row: dict[str, Any], path: str, line: int) -> None:
         raise BadRecordingError(msg, path=path, line=line)
 
 
-def entries_from_rows(
-    rows: Iterable[tuple[int, dict[str, Any]]], path: str = "<memory>"
-) -> list[RecordEntry]:
+def entries_from_rows(rows: Iterable[tuple[int, dict[str, Any]]], path: str = "<memory>") -> list[RecordEntry]:
     """Entries of parsed ``(line, object)`` rows; header lines are checked, not returned."""
     entries: list[RecordEntry] = []
     append = entries.append

@@ -198,9 +198,7 @@ class CostTracker:
         if not isinstance(model, str):
             msg = f"model={model!r}: a model name must be a str."
             raise TypeError(msg)
-        inp, out, read, write = validate_usage(
-            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens
-        )
+        inp, out, read, write = validate_usage(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
         given = _check_amount("cost_usd", cost_usd)
         priced = True
         if not given:  # None or 0.0
@@ -208,9 +206,7 @@ class CostTracker:
             priced = given is not None
         stamp = time.time() if timestamp is None else float(timestamp)
         estimated = bool(tokens_estimated)
-        entry = CostEntry(
-            pattern, agent, model, inp, out, given or 0.0, priced, read, write, estimated, stamp
-        )
+        entry = CostEntry(pattern, agent, model, inp, out, given or 0.0, priced, read, write, estimated, stamp)
         with self._lock:
             self._entries.append(entry)
             first_unpriced = not priced and model not in self._warned_models
@@ -289,9 +285,7 @@ class CostTracker:
         )
 
     # -- budgets and housekeeping ----------------------------------------------------------
-    def assert_under(
-        self, usd: float | None = None, tokens: int | None = None, calls: int | None = None
-    ) -> None:
+    def assert_under(self, usd: float | None = None, tokens: int | None = None, calls: int | None = None) -> None:
         """Fail with the breakdown when spend is over a limit (priced spend for ``usd``)."""
         __tracebackhide__ = True
         given = {"usd": usd, "tokens": tokens, "calls": calls}

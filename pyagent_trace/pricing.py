@@ -112,9 +112,7 @@ class PriceTable:
 
     __slots__ = ("_as_of", "_keys", "_prices", "_resolved", "_source")
 
-    def __init__(
-        self, prices: Mapping[str, PriceSpec], *, as_of: datetime.date, source: str = ""
-    ) -> None:
+    def __init__(self, prices: Mapping[str, PriceSpec], *, as_of: datetime.date, source: str = "") -> None:
         if not isinstance(as_of, datetime.date):
             msg = f"PriceTable(as_of={as_of!r}): give the date the prices were checked."
             raise ConfigError(msg)
@@ -198,9 +196,7 @@ class PriceTable:
         Cost = ((input - cache_read - cache_write) * input_price + cache_read *
         cache_read_price + cache_write * cache_write_price + output * output_price) / 1e6.
         """
-        inp, out, read, write = validate_usage(
-            input_tokens, output_tokens, cache_read_tokens, cache_write_tokens
-        )
+        inp, out, read, write = validate_usage(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
         price = self.lookup(model)
         if price is None:
             return None

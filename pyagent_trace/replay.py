@@ -64,9 +64,7 @@ class ReplayLLM:
         on_replay: Callable[[RecordEntry], None] | None = None,
     ) -> None:
         self._calls = [
-            e
-            for e in entries
-            if e.event_type == LLM_CALL and (agent_name is None or e.agent_name == agent_name)
+            e for e in entries if e.event_type == LLM_CALL and (agent_name is None or e.agent_name == agent_name)
         ]
         if agent_name is not None and not self._calls:
             recorded = sorted({e.agent_name for e in entries if e.event_type == LLM_CALL})

@@ -18,7 +18,9 @@ def build(llm_for) -> ResearchPipeline:
     return ResearchPipeline(
         stages=[
             traced_agent(
-                Agent("extractor", llm_for("extractor", "claude-3-5-haiku-20241022"), system_prompt="Extract key facts.")
+                Agent(
+                    "extractor", llm_for("extractor", "claude-3-5-haiku-20241022"), system_prompt="Extract key facts."
+                )
             ),
             traced_agent(Agent("writer", llm_for("writer", "gpt-4o-mini"), system_prompt="Write a concise brief.")),
         ]

@@ -100,9 +100,7 @@ def test_record_with_zero_cost_means_unknown_and_computes_it():
 
 def test_record_cache_tokens_use_cache_prices():
     tracker = CostTracker()
-    entry = tracker.record(
-        "p", "a", "claude-sonnet-4", 7_100, 300, cache_read_tokens=5_000, cache_write_tokens=2_000
-    )
+    entry = tracker.record("p", "a", "claude-sonnet-4", 7_100, 300, cache_read_tokens=5_000, cache_write_tokens=2_000)
     assert entry.cost_usd == pytest.approx(0.0138)
     assert (entry.cache_read_tokens, entry.cache_write_tokens) == (5_000, 2_000)
 
@@ -222,17 +220,13 @@ async def test_pyagent_patterns_agent_with_known_model_records_a_priced_call():
 
 
 # -- validation -----------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "arg", ["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"]
-)
+@pytest.mark.parametrize("arg", ["input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"])
 def test_record_rejects_negative_tokens_naming_argument_and_value(arg):
     with pytest.raises(ConfigError, match=rf"{arg}=-1"):
         CostTracker().record("p", "a", "gpt-4o", **{"input_tokens": 10, arg: -1})
 
 
-@pytest.mark.parametrize(
-    ("bad", "error"), [("450", TypeError), (True, TypeError), (4.5, ConfigError)]
-)
+@pytest.mark.parametrize(("bad", "error"), [("450", TypeError), (True, TypeError), (4.5, ConfigError)])
 def test_record_rejects_non_int_tokens_naming_the_argument(bad, error):
     with pytest.raises(error, match=r"output_tokens="):
         CostTracker().record("p", "a", "gpt-4o", 10, bad)

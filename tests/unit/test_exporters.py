@@ -25,10 +25,7 @@ def test_console_lines_follow_the_documented_format():
         format_event(_event("cost_record", input_tokens=30, output_tokens=12, cost_usd=0.00006))
         == "[cost_record] agent=analyst tokens=42 cost=0.00006"
     )
-    assert (
-        format_event(_event("agent_end", duration_seconds=0.25))
-        == "[agent_end] agent=analyst duration_ms=250"
-    )
+    assert format_event(_event("agent_end", duration_seconds=0.25)) == "[agent_end] agent=analyst duration_ms=250"
 
 
 def test_console_says_unpriced_instead_of_a_zero_cost():

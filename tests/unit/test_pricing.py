@@ -223,9 +223,7 @@ def test_price_table_accepts_dict_prices_and_lowercases_names():
 
 
 def test_with_overrides_user_prices_win_and_the_original_is_unchanged():
-    table = DEFAULT_PRICES.with_overrides(
-        {"gpt-4o": {"input": 1.0, "output": 1.0}, "my-model": ModelPrice(2.0, 4.0)}
-    )
+    table = DEFAULT_PRICES.with_overrides({"gpt-4o": {"input": 1.0, "output": 1.0}, "my-model": ModelPrice(2.0, 4.0)})
     assert table.lookup("gpt-4o-2024-08-06") == ModelPrice(1.0, 1.0)
     assert table.lookup("my-model") == ModelPrice(2.0, 4.0)
     assert table.lookup("gpt-4o-mini") == DEFAULT_PRICES.lookup("gpt-4o-mini")
@@ -236,9 +234,7 @@ def test_with_overrides_user_prices_win_and_the_original_is_unchanged():
 
 
 def test_with_overrides_accepts_optional_cache_prices_in_dicts():
-    table = DEFAULT_PRICES.with_overrides(
-        {"m": {"input": 1.0, "output": 2.0, "cache_read": 0.1, "cache_write": None}}
-    )
+    table = DEFAULT_PRICES.with_overrides({"m": {"input": 1.0, "output": 2.0, "cache_read": 0.1, "cache_write": None}})
     assert table.lookup("m") == ModelPrice(1.0, 2.0, 0.1)
 
 

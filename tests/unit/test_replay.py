@@ -69,9 +69,7 @@ async def test_non_strict_mode_replays_by_order_whatever_the_messages(recording)
 
 
 def test_an_agent_missing_from_the_recording_is_named_with_the_recorded_ones(recording):
-    with pytest.raises(
-        ConfigError, match=r"no llm_call for agent 'judge'; agents recorded: 'extractor', 'writer'"
-    ):
+    with pytest.raises(ConfigError, match=r"no llm_call for agent 'judge'; agents recorded: 'extractor', 'writer'"):
         ReplayLLM.from_recording(recording, agent_name="judge")
 
 
