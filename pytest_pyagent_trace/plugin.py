@@ -126,8 +126,11 @@ def _uses_plugin(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Before deselection: every collected test's cassette counts as used (stale detection)."""
     state = config.stash[STATE]
+    modules: set[Path] = set()
     for item in items:
-        state.cassettes.add_module(ctx.default_cassette(item, state), Path(str(item.path)).parent)
+        if item.path not in modules:  # the cassette folder depends on the module only
+            modules.add(item.path)
+            state.cassettes.add_module(ctx.default_cassette(item, state), Path(str(item.path)).parent)
         if _uses_plugin(item):
             state.cassettes.add_used(ctx.item_cassette(item, state))
 
