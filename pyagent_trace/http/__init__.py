@@ -1,0 +1,64 @@
+"""HTTP-level record and replay of provider SDKs (OpenAI, Anthropic, Gemini) into cassettes.
+
+Names are re-exported lazily (PEP 562): only ``HttpCassette`` needs vcrpy, so reading
+entries (``providers``, ``spans``) never imports it, nor pays for its patch set-up.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyagent_trace.http._matching import HTTP_INTERACTION, TELEMETRY_PATH_ENDS, TELEMETRY_PORTS, is_telemetry
+    from pyagent_trace.http.cassette import HttpCassette, RecordMode
+    from pyagent_trace.http.providers import ProviderCall, Usage, parse_call, usage_from
+    from pyagent_trace.http.spans import emit_genai_span, genai_attributes, is_llm_entry, record_cost
+
+_WHERE = {
+    "HTTP_INTERACTION": "_matching",
+    "TELEMETRY_PATH_ENDS": "_matching",
+    "TELEMETRY_PORTS": "_matching",
+    "is_telemetry": "_matching",
+    "HttpCassette": "cassette",
+    "RecordMode": "cassette",
+    "ProviderCall": "providers",
+    "Usage": "providers",
+    "parse_call": "providers",
+    "usage_from": "providers",
+    "emit_genai_span": "spans",
+    "genai_attributes": "spans",
+    "is_llm_entry": "spans",
+    "record_cost": "spans",
+}
+
+__all__ = [
+    "HTTP_INTERACTION",
+    "TELEMETRY_PATH_ENDS",
+    "TELEMETRY_PORTS",
+    "HttpCassette",
+    "ProviderCall",
+    "RecordMode",
+    "Usage",
+    "emit_genai_span",
+    "genai_attributes",
+    "is_llm_entry",
+    "is_telemetry",
+    "parse_call",
+    "record_cost",
+    "usage_from",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        msg = f"module 'pyagent_trace.http' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(f"pyagent_trace.http.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

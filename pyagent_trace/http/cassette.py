@@ -1,0 +1,263 @@
+"""HttpCassette: record and replay the HTTP calls of provider SDKs, in the test's cassette.
+
+A context manager around vcrpy's patching: while it is open, every request made through
+httpx, httpx2, requests/urllib3 or aiohttp is answered from the recorded entries
+(replay) or sent and turned into a scrubbed ``http_interaction`` entry (record). It
+never writes a file: entries are handed out (``on_record``, ``.recorded``) and the
+owner of the cassette file writes them once, with the LLM-level entries, at test end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
+from typing import Any, Literal, get_args
+
+from vcr.record_mode import RecordMode as VcrRecordMode
+
+from pyagent_trace._recording import RecordEntry
+from pyagent_trace.exceptions import ConfigError, ReplayExhaustedError, ReplayMismatchError
+from pyagent_trace.http._convert import parse_body, request_body, request_to_dict, response_from_vcr, response_to_vcr
+from pyagent_trace.http._entry import build_entry, current_agent_name
+from pyagent_trace.http._matching import (
+    InteractionIndex,
+    RequestKey,
+    describe_request,
+    diff_requests,
+    excerpt,
+    is_telemetry,
+    request_key,
+)
+from pyagent_trace.http._vcr import IndexedCassette, chunked_stream_patches
+from pyagent_trace.pricing import DEFAULT_PRICES, PriceTable
+from pyagent_trace.scrub import ScrubConfig, scrub_http
+
+__all__ = ["HttpCassette", "RecordMode"]
+
+RecordMode = Literal["none", "once", "new", "all"]
+_VCR_MODES = {"none": VcrRecordMode.NONE, "once": VcrRecordMode.ONCE, "new": VcrRecordMode.NEW_EPISODES,
+              "all": VcrRecordMode.ALL}  # fmt: skip
+_log = logging.getLogger(__name__)
+_MATCH = "_pyagent_trace_match"  # attributes set on vcrpy's Request objects
+_STARTED = "_pyagent_trace_started"
+
+
+def _header(response: dict[str, Any], name: str) -> bool:
+    return any(str(key).lower() == name for key in response.get("headers") or {})
+
+
+class HttpCassette:
+    """Record and/or replay HTTP interactions while open (``with HttpCassette(...):``).
+
+    Args:
+        loaded: the cassette's entries; only ``http_interaction`` ones are replayed.
+        mode: ``"none"`` replays only; ``"once"`` replays when the cassette existed, else
+            records; ``"new"`` replays what matches and records the rest; ``"all"`` records.
+        source: the cassette's path, for error messages.
+        scrub: secret filters applied before anything is kept (default: ``ScrubConfig()``).
+        ignore_hosts: hosts (``"name"`` or ``"name:port"``) passed through, never recorded,
+            besides telemetry (OTLP ``/v1/traces|metrics|logs``, Langfuse, Datadog Agent).
+        on_record / on_replay: called with each entry recorded / handed out.
+        rerecord_hint: how to refresh the cassette, the last line of replay errors.
+        prices: for the cost of recorded calls (default: ``DEFAULT_PRICES``).
+        match_host: also match the host (default: any host replays, proxies included).
+        existed: whether the cassette file existed (mode ``"once"``); default ``bool(loaded)``.
+        skip_patchers: vcrpy patcher names to leave alone, e.g. ``("aiohttp",)``.
+    """
+
+    def __init__(
+        self,
+        loaded: Iterable[RecordEntry] = (),
+        *,
+        mode: RecordMode = "none",
+        source: str = "<memory>",
+        scrub: ScrubConfig | None = None,
+        ignore_hosts: Iterable[str] = (),
+        on_record: Callable[[RecordEntry], None] | None = None,
+        on_replay: Callable[[RecordEntry], None] | None = None,
+        rerecord_hint: str = "Re-record the cassette (record mode 'all'; 'new' adds only the missing requests).",
+        prices: PriceTable | None = None,
+        match_host: bool = False,
+        existed: bool | None = None,
+        skip_patchers: Iterable[str] = (),
+    ) -> None:
+        if mode not in get_args(RecordMode):
+            msg = f"HttpCassette(mode={mode!r}): use one of 'none', 'once', 'new', 'all'."
+            raise ConfigError(msg)
+        entries = list(loaded)
+        self.mode: RecordMode = mode
+        self.source = source
+        existed = bool(entries) if existed is None else existed
+        self.replaying = mode in ("none", "new") or (mode == "once" and existed)
+        self.recording = mode in ("new", "all") or (mode == "once" and not existed)
+        self._scrub = scrub if scrub is not None else ScrubConfig()
+        self._ignore = frozenset(h.lower() for h in ignore_hosts)
+        self._on_record, self._on_replay = on_record, on_replay
+        self._hint = rerecord_hint
+        self._prices = prices if prices is not None else DEFAULT_PRICES
+        self._index = InteractionIndex(entries if self.replaying else (), match_host=match_host)
+        self._skip = tuple(skip_patchers)
+        self.recorded: list[RecordEntry] = []
+        self.errors: list[Exception] = []
+        """Replay misses, then failures deferred out of the HTTP client (see ``_deferred``)."""
+        self.calls_replayed = 0
+        self._numbers = itertools.count(1)
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._stack: contextlib.ExitStack | None = None
+
+    # -- context manager ---------------------------------------------------------------------
+    def __enter__(self) -> HttpCassette:
+        if self._stack is not None:
+            msg = f"HttpCassette for {self.source} is already open; open it once at a time."
+            raise ConfigError(msg)
+        with contextlib.ExitStack() as stack:
+            vcr_cassette = IndexedCassette.use(
+                path=self.source, owner=self, record_mode=_VCR_MODES[self.mode], match_on=(),
+                skip_patchers=self._skip,
+            )  # fmt: skip
+            stack.enter_context(vcr_cassette)
+            stack.enter_context(chunked_stream_patches(self._local, frozenset(self._skip)))
+            self._stack = stack.pop_all()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            stack.close()
+        # SDKs wrap transport errors (openai: APIConnectionError "Connection error.") and
+        # code under test may swallow them: the replay miss is the real failure, say it.
+        if self.errors and not any(exc is error for error in self.errors):
+            raise self.errors[0]
+
+    @contextlib.contextmanager
+    def _deferred(self, what: str) -> Iterator[None]:
+        """Run ``what`` so that its failure never reaches the HTTP client: an SDK would take
+        it for a network error and retry, sending a paid request again. It is kept in
+        ``errors`` and raised when the cassette closes."""
+        try:
+            yield
+        except Exception as err:
+            _log.warning("HttpCassette for %s: %s failed; raised when the cassette closes", self.source, what)
+            with self._lock:
+                self.errors.append(err)
+
+    # -- state -------------------------------------------------------------------------------
+    def unused(self) -> list[RecordEntry]:
+        """Recorded interactions no request asked for (stale parts of the cassette)."""
+        return self._index.unused() if self.replaying else []
+
+    @property
+    def write_protected(self) -> bool:
+        """True when a request the cassette lacks is an error rather than a recording."""
+        return not self.recording
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __repr__(self) -> str:
+        return f"HttpCassette(source={self.source!r}, mode={self.mode!r}, interactions={len(self)})"
+
+    # -- what IndexedCassette delegates (vcrpy's stubs call these) ----------------------------
+    def keep(self, request: Any) -> Any:
+        """vcrpy's ``before_record_request``: None for traffic that must never be recorded."""
+        return None if is_telemetry(str(request.uri), self._ignore) else request
+
+    def can_play(self, request: Any) -> bool:
+        if request.__dict__.get(_MATCH) is not None:
+            return True  # urllib3 asks twice (connect, then getresponse)
+        if self.keep(request) is None:
+            return False
+        if self.replaying:
+            side, key = self._lookup(request)
+            entry = self._index.take(key)
+            if entry is not None:
+                setattr(request, _MATCH, entry)
+                return True
+            if not self.recording:
+                raise self._miss(side, key)
+        request.__dict__.setdefault(_STARTED, time.perf_counter())
+        return False
+
+    def play(self, request: Any) -> dict[str, Any]:
+        entry = request.__dict__.pop(_MATCH, None)
+        if entry is None:  # aiohttp's redirects are played without asking first
+            side, key = self._lookup(request)
+            entry = self._index.take(key)
+            if entry is None:
+                raise self._miss(side, key)
+        stored = entry.metadata["http"]["response"]
+        events = stored.get("sse_events")
+        self._local.chunks = [e.encode("utf-8") for e in events] if events else None
+        with self._lock:
+            self.calls_replayed += 1
+        if self._on_replay is not None:
+            with self._deferred("on_replay"):
+                self._on_replay(entry)
+        return response_to_vcr(stored)
+
+    def record(self, request: Any, response: dict[str, Any]) -> None:
+        if self.keep(request) is not None:
+            with self._deferred("recording the response"):
+                self._record(request, response)
+
+    def _record(self, request: Any, response: dict[str, Any]) -> None:
+        started = request.__dict__.pop(_STARTED, None)
+        duration_ms = (time.perf_counter() - started) * 1000 if started is not None else 0.0
+        stored = response_from_vcr(response)
+        interaction = {"request": request_to_dict(request), "response": stored}
+        if stored.get("sse_events") and not _header(response, "content-encoding"):
+            # The client of a recorded stream gets it event by event too, as on replay.
+            self._local.chunks = [e.encode("utf-8") for e in stored["sse_events"]]
+        interaction, _ = scrub_http(interaction, self._scrub)
+        entry = build_entry(interaction, timestamp=time.time(), duration_ms=duration_ms, prices=self._prices,
+                            agent_name=current_agent_name())  # fmt: skip
+        with self._lock:
+            self.recorded.append(entry)
+        if self._on_record is not None:
+            with self._deferred("on_record"):
+                self._on_record(entry)
+
+    # -- lookup and errors -------------------------------------------------------------------
+    def _lookup(self, request: Any) -> tuple[dict[str, Any], RequestKey]:
+        """The request as it would be stored (scrubbed the same way), and its key."""
+        side = {"method": str(request.method).upper(), "url": str(request.uri), **parse_body(request_body(request))}
+        scrubbed: dict[str, Any] = scrub_http({"request": side}, self._scrub)[0]["request"]
+        return scrubbed, request_key(scrubbed, match_host=self._index.match_host)
+
+    def _miss(self, side: dict[str, Any], key: RequestKey) -> ReplayMismatchError:
+        number = next(self._numbers) + self.calls_replayed
+        target = describe_request(side)[0]
+        who = f"HTTP replay (cassette {self.source}): request #{number} {target}"
+        recorded = self._index.recorded_for(key)
+        nearest = None if recorded else self._index.nearest(side)
+        error: ReplayMismatchError
+        if recorded:
+            msg = (
+                f"{who} has no recorded response left: the cassette recorded it {recorded} time(s) and all "
+                f"were replayed already.\nThe request asked:\n{excerpt(describe_request(side))}\n{self._hint}"
+            )
+            error = ReplayExhaustedError(msg)
+        elif nearest is None:
+            msg = (
+                f"{who} has no recorded response: the cassette holds no HTTP interactions.\n"
+                f"The request asked:\n{excerpt(describe_request(side))}\n{self._hint}"
+            )
+            error = ReplayExhaustedError(msg)
+        else:
+            recorded_side = nearest.metadata["http"]["request"]
+            msg = (
+                f"{who} matches no recorded interaction; nearest is recorded interaction "
+                f"#{self._index.number(nearest)}:\n{diff_requests(recorded_side, side)}\n{self._hint}"
+            )
+            error = ReplayMismatchError(msg)
+        with self._lock:
+            self.errors.append(error)
+        return error

@@ -1,0 +1,265 @@
+"""What an HTTP interaction with an LLM provider means: who, which model, how many tokens.
+
+Recognised by the request path and body, never by host, so a call through a proxy, a
+gateway or an OpenAI-compatible server is understood too (it is reported in the
+dialect it speaks: ``openai`` for ``/chat/completions``). Token counts are canonical,
+as :class:`~pyagent_trace.cost.CostTracker` and ``gen_ai.usage.input_tokens`` mean
+them: ``input_tokens`` includes cached tokens, and the cache counts are subsets of it.
+Each provider reports them differently, which is where cost tools go wrong:
+
+* OpenAI chat completions: ``prompt_tokens`` already includes
+  ``prompt_tokens_details.cached_tokens``; Responses API likewise with
+  ``input_tokens_details.cached_tokens``.
+* Anthropic messages: ``input_tokens`` *excludes* ``cache_read_input_tokens`` and
+  ``cache_creation_input_tokens``, so canonical input is the sum of the three.
+* Gemini generateContent: ``promptTokenCount`` includes ``cachedContentTokenCount``;
+  output is ``candidatesTokenCount`` plus ``thoughtsTokenCount`` (billed as output).
+
+Streams carry usage in events: OpenAI's last chunk (``stream_options.include_usage``)
+or ``response.completed``, Anthropic's ``message_start`` then ``message_delta``,
+Gemini's last chunk's ``usageMetadata``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+__all__ = ["ProviderCall", "Usage", "detect_api", "parse_call", "parse_sse_data", "usage_from"]
+
+_GEMINI_PATH = re.compile(r"/models/(?P<model>[^/:]+):(?:stream)?[gG]enerateContent$")
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Canonical token counts: ``input_tokens`` includes both cache counts."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderCall:
+    """One understood provider call; ``usage`` is None when the response reported none."""
+
+    provider: str
+    operation: str
+    request_model: str
+    response_model: str = ""
+    usage: Usage | None = None
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    text: str = ""
+
+
+def _int(value: Any) -> int:
+    return value if type(value) is int and value > 0 else 0
+
+
+def _dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _canonical(inp: int, out: int, read: int, write: int) -> Usage:
+    # A provider that reports cache counts above the total would make the price negative.
+    return Usage(max(inp, read + write), out, read, write)
+
+
+def _openai_chat_usage(u: Mapping[str, Any]) -> Usage:
+    details = _dict(u.get("prompt_tokens_details"))
+    return _canonical(
+        _int(u.get("prompt_tokens")), _int(u.get("completion_tokens")),
+        _int(details.get("cached_tokens")), _int(details.get("cache_write_tokens")),
+    )  # fmt: skip
+
+
+def _openai_responses_usage(u: Mapping[str, Any]) -> Usage:
+    details = _dict(u.get("input_tokens_details"))
+    return _canonical(
+        _int(u.get("input_tokens")), _int(u.get("output_tokens")),
+        _int(details.get("cached_tokens")), _int(details.get("cache_write_tokens")),
+    )  # fmt: skip
+
+
+def _anthropic_usage(u: Mapping[str, Any]) -> Usage:
+    read, write = _int(u.get("cache_read_input_tokens")), _int(u.get("cache_creation_input_tokens"))
+    return Usage(_int(u.get("input_tokens")) + read + write, _int(u.get("output_tokens")), read, write)
+
+
+def _gemini_usage(u: Mapping[str, Any]) -> Usage:
+    inp = _int(u.get("promptTokenCount")) + _int(u.get("toolUsePromptTokenCount"))
+    out = _int(u.get("candidatesTokenCount")) + _int(u.get("thoughtsTokenCount"))
+    return _canonical(inp, out, _int(u.get("cachedContentTokenCount")), 0)
+
+
+_USAGE: Mapping[str, Callable[[Mapping[str, Any]], Usage]] = {
+    "chat": _openai_chat_usage,
+    "responses": _openai_responses_usage,
+    "messages": _anthropic_usage,
+    "generate_content": _gemini_usage,
+}
+
+
+def usage_from(operation: str, usage: Mapping[str, Any]) -> Usage:
+    """Canonical usage from one provider's ``usage`` object (see the module docstring)."""
+    return _USAGE[operation](usage)
+
+
+def detect_api(method: str, url: str, body: Any) -> tuple[str, str, str] | None:
+    """``(provider, operation, request model)`` of an LLM API call, or None for other traffic."""
+    if method.upper() != "POST" or type(body) is not dict:
+        return None
+    path = urlsplit(url).path
+    model = body.get("model")
+    model = model if isinstance(model, str) else ""
+    if path.endswith("/chat/completions"):
+        return "openai", "chat", model
+    if path.endswith("/responses"):
+        return "openai", "responses", model
+    if path.endswith("/messages") and "messages" in body and model:
+        return "anthropic", "messages", model
+    match = _GEMINI_PATH.search(path)
+    if match:
+        return "gemini", "generate_content", match["model"]
+    return None
+
+
+# -- request messages, as plain {"role", "content"} dicts -----------------------------------
+def _parts_text(parts: Any) -> Any:
+    if type(parts) is not list:
+        return parts
+    if all(type(p) is dict and set(p) <= {"text", "type"} and type(p.get("text")) is str for p in parts):
+        return "".join(p["text"] for p in parts)
+    return parts
+
+
+def _messages(operation: str, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    if operation == "generate_content":
+        instruction = _dict(body.get("systemInstruction") or body.get("system_instruction"))
+        if instruction:
+            out.append({"role": "system", "content": _parts_text(instruction.get("parts"))})
+        contents = body.get("contents")
+        for item in contents if type(contents) is list else []:
+            if type(item) is dict:
+                out.append({"role": item.get("role", "user"), "content": _parts_text(item.get("parts"))})
+        return out
+    system = body.get("instructions") if operation == "responses" else body.get("system")
+    if system:
+        out.append({"role": "system", "content": _parts_text(system)})
+    items = body.get("input") if operation == "responses" else body.get("messages")
+    if isinstance(items, str):
+        return [*out, {"role": "user", "content": items}]
+    for item in items if type(items) is list else []:
+        if type(item) is dict and "role" in item:
+            out.append({**item, "content": _parts_text(item.get("content"))})
+    return out
+
+
+# -- response text, model and usage ---------------------------------------------------------
+def _text_of(operation: str, body: Mapping[str, Any]) -> str:
+    texts: list[str] = []
+    if operation == "chat":
+        for choice in (body.get("choices") or ())[:1]:
+            content = _dict(_dict(choice).get("message")).get("content")
+            texts.append(content if isinstance(content, str) else "")
+    elif operation == "responses":
+        for item in body.get("output") or ():
+            if _dict(item).get("type") == "message":
+                texts += [c.get("text", "") for c in item.get("content") or () if _dict(c).get("type") == "output_text"]
+    elif operation == "messages":
+        texts += [b.get("text", "") for b in body.get("content") or () if _dict(b).get("type") == "text"]
+    else:
+        for candidate in (body.get("candidates") or ())[:1]:
+            parts = _dict(_dict(candidate).get("content")).get("parts") or ()
+            texts += [p["text"] for p in parts if isinstance(_dict(p).get("text"), str) and not p.get("thought")]
+    return "".join(t for t in texts if isinstance(t, str))
+
+
+def _usage_object(operation: str, body: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    usage = body.get("usageMetadata" if operation == "generate_content" else "usage")
+    return usage if isinstance(usage, Mapping) else None
+
+
+def _model_of(operation: str, body: Mapping[str, Any]) -> str:
+    model = body.get("modelVersion" if operation == "generate_content" else "model")
+    return model if isinstance(model, str) else ""
+
+
+def parse_sse_data(events: Sequence[str]) -> list[dict[str, Any]]:
+    """The JSON objects of SSE events' ``data:`` lines (``[DONE]`` and non-JSON skipped)."""
+    out: list[dict[str, Any]] = []
+    for event in events:
+        lines = [line[5:].removeprefix(" ") for line in event.splitlines() if line.startswith("data:")]
+        if not lines or lines == ["[DONE]"]:
+            continue
+        try:
+            value = orjson.loads("\n".join(lines))
+        except orjson.JSONDecodeError:
+            continue
+        if type(value) is dict:
+            out.append(value)
+    return out
+
+
+def _from_stream(operation: str, events: list[dict[str, Any]]) -> tuple[str, str, Usage | None]:
+    """(response model, text, usage) of a stream's parsed events."""
+    model, texts, usage = "", [], None
+    merged: dict[str, Any] = {}  # Anthropic: message_start usage, updated by message_delta
+    for event in events:
+        kind = event.get("type")
+        if operation == "chat":
+            model = _model_of(operation, event) or model
+            for choice in (event.get("choices") or ())[:1]:
+                content = _dict(_dict(choice).get("delta")).get("content")
+                texts.append(content if isinstance(content, str) else "")
+            usage = usage_from(operation, event["usage"]) if isinstance(event.get("usage"), Mapping) else usage
+        elif operation == "responses":
+            if kind == "response.output_text.delta" and isinstance(event.get("delta"), str):
+                texts.append(event["delta"])
+            response = _dict(event.get("response"))
+            model = _model_of(operation, response) or model
+            if kind in ("response.completed", "response.incomplete", "response.failed"):
+                found = _usage_object(operation, response)
+                usage = usage_from(operation, found) if found else usage
+                texts = texts or [_text_of(operation, response)]
+        elif operation == "messages":
+            message = _dict(event.get("message"))
+            model = _model_of(operation, message) or model
+            merged.update(_dict(message.get("usage")) if kind == "message_start" else _dict(event.get("usage")))
+            delta = _dict(event.get("delta"))
+            if kind == "content_block_delta" and delta.get("type") == "text_delta":
+                texts.append(str(delta.get("text", "")))
+        else:
+            model = _model_of(operation, event) or model
+            texts.append(_text_of(operation, event))
+            found = _usage_object(operation, event)
+            usage = usage_from(operation, found) if found else usage
+    if merged:
+        usage = usage_from(operation, merged)
+    return model, "".join(texts), usage
+
+
+def parse_call(request: Mapping[str, Any], response: Mapping[str, Any]) -> ProviderCall | None:
+    """The provider call in a stored interaction, or None when it is not an LLM API call."""
+    body = request.get("body")
+    api = detect_api(str(request.get("method", "")), str(request.get("url", "")), body)
+    if api is None or type(body) is not dict:
+        return None
+    provider, operation, request_model = api
+    messages = _messages(operation, body)
+    events = response.get("sse_events")
+    if events:
+        model, text, usage = _from_stream(operation, parse_sse_data(events))
+    else:
+        answer = _dict(response.get("body"))
+        found = _usage_object(operation, answer)
+        model, text = _model_of(operation, answer), _text_of(operation, answer)
+        usage = usage_from(operation, found) if found else None
+    return ProviderCall(provider, operation, request_model, model, usage, messages, text)

@@ -1,0 +1,111 @@
+"""What one HTTP cassette entry becomes downstream: a GenAI client span and a cost entry.
+
+Both read only the entry's top-level fields and ``metadata`` (provider, operation,
+cache tokens), so a recorded call and its replay produce the same span and the same
+cost. The span's duration is the recorded one, so span trees stay stable across runs.
+"""
+
+from __future__ import annotations
+
+import time
+
+from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
+from opentelemetry.trace.span import Span
+from opentelemetry.util.types import AttributeValue
+
+from pyagent_trace import attributes as attr
+from pyagent_trace._recording import RecordEntry
+from pyagent_trace._span_scope import active_scope, get_tracer, parent_context
+from pyagent_trace.cost import CostEntry, CostTracker
+
+__all__ = ["emit_genai_span", "genai_attributes", "is_llm_entry", "record_cost"]
+
+_PROVIDER_NAMES = {"openai": attr.PROVIDER_OPENAI, "anthropic": attr.PROVIDER_ANTHROPIC,
+                   "gemini": attr.PROVIDER_GCP_GEMINI}  # fmt: skip
+# The conventions name inference "chat" whatever the API; Gemini's is "generate_content".
+_OPERATION_NAMES = {"chat": attr.OPERATION_CHAT, "responses": attr.OPERATION_CHAT,
+                    "messages": attr.OPERATION_CHAT, "generate_content": attr.OPERATION_GENERATE_CONTENT}  # fmt: skip
+
+
+def is_llm_entry(entry: RecordEntry) -> bool:
+    """True for an HTTP entry that is a recognised provider call (others cost nothing)."""
+    return bool(entry.metadata.get("provider")) and entry.metadata.get("operation") in _OPERATION_NAMES
+
+
+def _status(entry: RecordEntry) -> int:
+    http = entry.metadata.get("http")
+    response = http.get("response") if isinstance(http, dict) else None
+    status = response.get("status") if isinstance(response, dict) else None
+    return status if isinstance(status, int) else 0
+
+
+def genai_attributes(entry: RecordEntry) -> dict[str, AttributeValue]:
+    """The span attributes of an LLM entry (see :func:`emit_genai_span`)."""
+    meta = entry.metadata
+    provider = str(meta.get("provider", ""))
+    attrs: dict[str, AttributeValue] = {
+        attr.GEN_AI_OPERATION_NAME: _OPERATION_NAMES.get(str(meta.get("operation")), attr.OPERATION_CHAT),
+        attr.GEN_AI_PROVIDER_NAME: _PROVIDER_NAMES.get(provider, provider),
+        attr.GEN_AI_REQUEST_MODEL: entry.model,
+    }
+    if meta.get("response_model"):
+        attrs[attr.GEN_AI_RESPONSE_MODEL] = str(meta["response_model"])
+    if entry.agent_name:
+        attrs[attr.GEN_AI_AGENT_NAME] = entry.agent_name
+    attrs[attr.GEN_AI_USAGE_INPUT_TOKENS] = attrs[attr.COST_INPUT_TOKENS] = entry.input_tokens
+    attrs[attr.GEN_AI_USAGE_OUTPUT_TOKENS] = attrs[attr.COST_OUTPUT_TOKENS] = entry.output_tokens
+    attrs[attr.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = int(meta.get("cache_read_tokens") or 0)
+    attrs[attr.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS] = int(meta.get("cache_write_tokens") or 0)
+    if entry.priced:
+        attrs[attr.COST_TOTAL_USD] = entry.cost_usd
+    else:
+        attrs[attr.COST_UNPRICED] = True
+    if entry.tokens_estimated:
+        attrs[attr.COST_ESTIMATED] = True
+    if _status(entry):
+        attrs[attr.HTTP_RESPONSE_STATUS_CODE] = _status(entry)
+    return attrs
+
+
+def emit_genai_span(
+    entry: RecordEntry, tracer_provider: TracerProvider | None = None, *, end_time_ns: int | None = None
+) -> Span | None:
+    """Emit the ended GenAI CLIENT span of an HTTP entry, under the current span (or the
+    open pyagent agent/pattern span); None for an entry that is not an LLM call.
+
+    Named ``"{gen_ai.operation.name} {model}"``; it ends at ``end_time_ns`` (default now)
+    and lasts the recorded ``duration_ms``. A 4xx/5xx response sets status ERROR and
+    ``error.type`` to the status code, as the OpenTelemetry HTTP conventions do.
+    """
+    if not is_llm_entry(entry):
+        return None
+    attrs = genai_attributes(entry)
+    end = time.time_ns() if end_time_ns is None else end_time_ns
+    start = end - round(entry.duration_ms * 1_000_000)
+    name = attr.llm_span_name(str(attrs[attr.GEN_AI_OPERATION_NAME]), entry.model)
+    tracer = get_tracer(tracer_provider)
+    span = tracer.start_span(name, parent_context(active_scope()), SpanKind.CLIENT, attrs, start_time=start)
+    status = _status(entry)
+    if status >= 400:
+        span.set_attribute(attr.ERROR_TYPE, str(status))
+        span.set_status(Status(StatusCode.ERROR, f"HTTP {status}"))
+    span.end(end_time=end)
+    return span
+
+
+def record_cost(entry: RecordEntry, tracker: CostTracker) -> CostEntry | None:
+    """Account an LLM entry to ``tracker`` with its cache tokens; None for other traffic."""
+    if not is_llm_entry(entry):
+        return None
+    meta = entry.metadata
+    return tracker.record(
+        pattern=entry.pattern_type,
+        agent=entry.agent_name,
+        model=entry.model or "unknown",
+        input_tokens=entry.input_tokens,
+        output_tokens=entry.output_tokens,
+        cost_usd=entry.cost_usd if entry.priced else None,
+        cache_read_tokens=int(meta.get("cache_read_tokens") or 0),
+        cache_write_tokens=int(meta.get("cache_write_tokens") or 0),
+        tokens_estimated=entry.tokens_estimated,
+    )
