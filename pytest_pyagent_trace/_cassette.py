@@ -174,6 +174,8 @@ class Cassette:
         self._replays: dict[str, ReplayLLM | None] = {}
         self._llms: dict[tuple[str, int], CassetteLLM] = {}
         self.written = False
+        self.http: Any = None
+        """The test's ``pyagent_trace.http.HttpCassette`` while its body runs (SDK calls)."""
         self.errors: list[PyAgentTraceError] = []
         """Errors raised to the code under test (replay, missing cassette), even those it caught."""
 
@@ -237,8 +239,14 @@ class Cassette:
         return [*self._loaded, *self.recorded]
 
     @property
+    def loaded(self) -> list[RecordEntry]:
+        """The entries this test replays from (its own part of a shared cassette)."""
+        return self._loaded
+
+    @property
     def calls_replayed(self) -> int:
-        return sum(r.calls_replayed for r in self._replays.values() if r is not None)
+        http = self.http.calls_replayed if self.http is not None else 0
+        return http + sum(r.calls_replayed for r in self._replays.values() if r is not None)
 
     @property
     def calls_recorded(self) -> int:
@@ -252,6 +260,8 @@ class Cassette:
         used = {id(e) for r in self._replays.values() if r is not None for e in r.recorded_calls}
         unused = [e for r in self._replays.values() if r is not None for e in r.unused_calls]
         unused += [e for e in self._loaded if e.event_type == LLM_CALL and id(e) not in used]
+        if self.http is not None:
+            unused += self.http.unused()
         if self.recorded_by is None:
             return unused
         return [e for e in unused if e.metadata.get("recorded_by") == self.recorded_by]

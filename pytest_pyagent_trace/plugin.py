@@ -155,16 +155,22 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     if item.get_closest_marker("cassette") is not None:  # the summary names it even if unused
         ctx.cassette_for(item, getattr(item, "funcargs", {}).get("pyagent_trace_prices"))
     failure: str | None = None
+    http = _open_http(item)
     try:
         result = yield
     except PyAgentTraceError as err:
+        failure = _close_http(http)
         test = _finish(item)
-        if test is None or not test.raised(err):  # e.g. a network block: the traceback shows where
+        if failure is None and (test is None or not test.raised(err)):  # e.g. a network block
             raise
-        failure = str(err)  # a replay or budget error: its message is the whole story
+        failure = failure or str(err)  # a replay or budget error: its message is the whole story
     except BaseException:
+        failure = _close_http(http)
         _finish(item)
-        raise
+        if failure is None:
+            raise
+    else:
+        failure = _close_http(http)
     test = _finish(item)
     if failure is not None:  # raised outside the except block: no "During handling of..." chain
         pytest.fail(failure, pytrace=False)
@@ -174,6 +180,26 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
 
         check_after_test(item, test, budget, strict=state.strict)
     return result
+
+
+def _open_http(item: pytest.Item) -> Any:
+    """Record/replay the test's HTTP calls (provider SDKs) when it has a cassette."""
+    test = item.stash.get(TEST, None)
+    if test is None or test.cassette is None:
+        return None
+    from pytest_pyagent_trace._http_bridge import open_http
+
+    return open_http(test.cassette)
+
+
+def _close_http(http: Any) -> str | None:
+    """The first HTTP replay miss, which an SDK reports only as a vague connection error."""
+    if http is None:
+        return None
+    from pytest_pyagent_trace._http_bridge import close_http
+
+    errors = close_http(http)
+    return str(errors[0]) if errors else None
 
 
 def _finish(item: pytest.Item) -> ctx.TestContext | None:

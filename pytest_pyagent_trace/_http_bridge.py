@@ -1,0 +1,81 @@
+"""HTTP-level recording for a test: the library's ``HttpCassette`` fed by, and feeding,
+the test's ``Cassette``, so SDK calls land in the same file, tracker, bus and span tree.
+
+Imported only for tests that have a cassette: vcrpy is never loaded otherwise.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from pyagent_trace.events import TraceEvent
+from pyagent_trace.http import HttpCassette, emit_genai_span, is_llm_entry, record_cost
+
+if TYPE_CHECKING:
+    from pyagent_trace._recording import RecordEntry
+    from pytest_pyagent_trace._cassette import Cassette
+
+__all__ = ["close_http", "open_http"]
+
+_HTTP = "http_interaction"
+
+
+def open_http(cassette: Cassette) -> HttpCassette:
+    """An entered ``HttpCassette`` over this test's cassette; close it with ``close_http``."""
+
+    def recorded(entry: RecordEntry) -> None:
+        if cassette.recorded_by:
+            entry.metadata["recorded_by"] = cassette.recorded_by
+        cassette.recorded.append(entry)
+        _account(cassette, entry, replayed=False)
+
+    hint = (
+        f"Re-record the cassette with: {cassette.rerecord_command}"
+        if cassette.existed
+        else f"Cassette {cassette.display_path} does not exist. Record it with: {cassette.record_command}"
+    )
+    http = HttpCassette(
+        [e for e in cassette.loaded if e.event_type == _HTTP],
+        mode=cassette.mode.value,
+        source=cassette.display_path,
+        existed=cassette.existed,
+        prices=cassette.tracker.prices,
+        on_record=recorded,
+        on_replay=lambda entry: _account(cassette, entry, replayed=True),
+        rerecord_hint=hint,
+    )
+    http.__enter__()
+    cassette.http = http
+    return http
+
+
+def close_http(http: HttpCassette) -> list[Exception]:
+    """Remove the HTTP patches; returns the replay misses the code under test met (SDKs
+    wrap them as connection errors and may retry them, so they are reported here)."""
+    http.errors, errors = [], list(http.errors)
+    http.__exit__(None, None, None)
+    return errors
+
+
+def _account(cassette: Cassette, entry: RecordEntry, *, replayed: bool) -> None:
+    if not is_llm_entry(entry):
+        return
+    record_cost(entry, cassette.tracker)
+    emit_genai_span(entry)
+    cassette.bus.emit(
+        TraceEvent(
+            time.time(),
+            "llm_call",
+            entry.agent_name,
+            entry.pattern_type,
+            {
+                "model": entry.model,
+                "provider": entry.metadata.get("provider", ""),
+                "input_tokens": entry.input_tokens,
+                "output_tokens": entry.output_tokens,
+                "cost_usd": entry.cost_usd,
+                "replayed": replayed,
+            },
+        )
+    )

@@ -1,0 +1,95 @@
+"""Raw provider SDK calls in a marked test: recorded into the test's cassette at the HTTP
+level, replayed offline, costed, budgeted and in the span tree, with no change to the code."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from plugin_testing import run
+
+KEY = "sk-test-HTTPSECRET0123456789abcdef"
+
+TEST_CHAT = f'''
+import os
+import openai
+import pytest
+
+def ask(text):
+    client = openai.OpenAI(api_key="{KEY}", base_url=os.environ["FAKE_BASE"] + "/v1", max_retries=0)
+    reply = client.chat.completions.create(model="gpt-4o-mini", messages=[{{"role": "user", "content": text}}])
+    return reply.choices[0].message.content
+
+@pytest.mark.cassette
+@pytest.mark.cost_budget(usd=0.01, calls=1)
+def test_chat(cost_tracker, span_tree):
+    assert ask(os.environ.get("PROMPT", "hello there"))
+    assert cost_tracker.call_count == 1
+    assert cost_tracker.by_model().keys() == {{"gpt-4o-mini"}}
+    assert [node["name"] for node in span_tree.value] == ["chat gpt-4o-mini"]
+'''
+
+
+@pytest.fixture
+def fake_server():
+    path = Path(__file__).parent.parent / "integration" / "fake_providers.py"
+    spec = importlib.util.spec_from_file_location("fake_providers_for_plugin", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    server = module.FakeProviderServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def recorded(project, fake_server, monkeypatch):
+    project.makepyfile(test_sdk=TEST_CHAT)
+    monkeypatch.setenv("FAKE_BASE", fake_server.url)
+    result = run(project, "--record-mode=once")
+    result.assert_outcomes(passed=1)
+    fake_server.stop()
+    monkeypatch.setenv("FAKE_BASE", "https://api.openai.com")  # replay must not need the server
+    return project
+
+
+def _cassette(project) -> Path:
+    return project.path / "cassettes" / "test_sdk" / "test_chat.jsonl"
+
+
+def test_an_sdk_call_is_recorded_as_an_http_entry_with_usage_and_no_key(recorded):
+    text = _cassette(recorded).read_text()
+    assert KEY not in text
+    rows = [json.loads(line) for line in text.splitlines()]
+    (entry,) = [r for r in rows if r["event_type"] == "http_interaction"]
+    assert entry["model"].startswith("gpt-4o-mini")
+    assert entry["input_tokens"] > 0
+    assert entry["metadata"]["provider"] == "openai"
+    assert entry["metadata"]["http"]["request"]["headers"]["authorization"] == ["<redacted>"]
+
+
+def test_replay_passes_offline_with_the_same_cost_and_spans(recorded):
+    result = run(recorded, "--replay")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*1 calls replayed, 0 recorded*"])
+
+
+def test_a_request_not_in_the_cassette_fails_with_a_diff_not_a_connection_error(recorded, monkeypatch):
+    monkeypatch.setenv("PROMPT", "a different question")
+    result = run(recorded, "--replay")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*hello there*", "*a different question*", "*Re-record the cassette with: pytest --record*"]
+    )
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_a_missing_cassette_names_the_command_that_records_it(project, monkeypatch):
+    project.makepyfile(test_sdk=TEST_CHAT)
+    monkeypatch.setenv("FAKE_BASE", "https://api.openai.com")
+    result = run(project, "--replay")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*test_chat.jsonl does not exist. Record it with: pytest --record-mode=once*"])
