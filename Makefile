@@ -27,4 +27,7 @@ typecheck: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) bench/bench_recorder.py
-	$(PY) bench/bench_traced_agent.py
+	$(PY) bench/bench_traced_agent.py --breakdown
+	$(PY) bench/bench_plugin.py
+	$(PY) bench/bench_exporters.py
+	$(PY) bench/bench_http_replay.py

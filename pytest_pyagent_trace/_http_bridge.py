@@ -7,10 +7,12 @@ Imported only for tests that have a cassette: vcrpy is never loaded otherwise.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from pyagent_trace.events import TraceEvent
 from pyagent_trace.http import HttpCassette, emit_genai_span, is_llm_entry, record_cost
+from pyagent_trace.scrub import ScrubConfig
 
 if TYPE_CHECKING:
     from pyagent_trace._recording import RecordEntry
@@ -21,8 +23,11 @@ __all__ = ["close_http", "open_http"]
 _HTTP = "http_interaction"
 
 
-def open_http(cassette: Cassette) -> HttpCassette:
-    """An entered ``HttpCassette`` over this test's cassette; close it with ``close_http``."""
+def open_http(cassette: Cassette, settings: Mapping[str, tuple[str, ...]]) -> HttpCassette:
+    """An entered ``HttpCassette`` over this test's cassette; close it with ``close_http``.
+
+    ``settings`` are the ini options: extra scrub filters and hosts to leave alone.
+    """
 
     def recorded(entry: RecordEntry) -> None:
         if cassette.recorded_by:
@@ -44,6 +49,12 @@ def open_http(cassette: Cassette) -> HttpCassette:
         on_record=recorded,
         on_replay=lambda entry: _account(cassette, entry, replayed=True),
         rerecord_hint=hint,
+        scrub=ScrubConfig().with_extra(
+            headers=settings.get("pyagent_trace_scrub_headers", ()),
+            query=settings.get("pyagent_trace_scrub_query", ()),
+            body_paths=settings.get("pyagent_trace_scrub_body_paths", ()),
+        ),
+        ignore_hosts=settings.get("pyagent_trace_ignore_hosts", ()),
     )
     http.__enter__()
     cassette.http = http

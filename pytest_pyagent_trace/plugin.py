@@ -17,6 +17,12 @@ from pytest_pyagent_trace._settings import ModeSources, RecordMode, resolve_mode
 
 STATE = ctx.STATE
 TEST = ctx.TEST
+HTTP_INI = {
+    "pyagent_trace_scrub_headers": "More headers to redact in HTTP cassettes (Authorization, API keys, cookies are).",
+    "pyagent_trace_scrub_query": "More query parameters to redact in HTTP cassettes (key=, token=… are).",
+    "pyagent_trace_scrub_body_paths": "JSON body paths to redact in HTTP cassettes, dotted: auth.token, items.*.secret.",
+    "pyagent_trace_ignore_hosts": "Hosts (or host:port) whose HTTP traffic is never recorded nor replayed.",
+}
 USES = ("cassette", "cost_tracker", "trace_bus", "span_exporter", "spans", "span_tree")
 
 
@@ -72,6 +78,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "pyagent_trace_allowed_hosts", "Hosts reachable in replay mode besides loopback.", type="linelist", default=[]
     )
+    for name, what in HTTP_INI.items():
+        parser.addini(name, what, type="linelist", default=[])
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -189,7 +197,8 @@ def _open_http(item: pytest.Item) -> Any:
         return None
     from pytest_pyagent_trace._http_bridge import open_http
 
-    return open_http(test.cassette)
+    settings = {name: tuple(item.config.getini(name)) for name in HTTP_INI}
+    return open_http(test.cassette, settings)
 
 
 def _close_http(http: Any) -> str | None:

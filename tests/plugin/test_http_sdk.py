@@ -93,3 +93,37 @@ def test_a_missing_cassette_names_the_command_that_records_it(project, monkeypat
     result = run(project, "--replay")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*test_chat.jsonl does not exist. Record it with: pytest --record-mode=once*"])
+
+
+def test_ini_scrub_options_redact_the_users_own_secrets(project, fake_server, monkeypatch):
+    project.makepyfile(
+        test_tenant=f'''
+import os
+import openai
+import pytest
+
+@pytest.mark.cassette
+def test_tenant():
+    client = openai.OpenAI(api_key="{KEY}", base_url=os.environ["FAKE_BASE"] + "/v1", max_retries=0,
+                           default_headers={{"x-tenant-token": "tenant-secret-42"}})
+    client.chat.completions.create(model="gpt-4o-mini", messages=[{{"role": "user", "content": "hi"}}], user="alice-42")
+'''
+    )
+    project.makefile(
+        ".ini",
+        pytest="\n".join(
+            [
+                "[pytest]",
+                "pythonpath = .",
+                "asyncio_default_fixture_loop_scope = function",
+                "pyagent_trace_scrub_headers = x-tenant-token",
+                "pyagent_trace_scrub_body_paths = user",
+            ]
+        ),
+    )
+    monkeypatch.setenv("FAKE_BASE", fake_server.url)
+    run(project, "--record-mode=once").assert_outcomes(passed=1)
+    text = (project.path / "cassettes" / "test_tenant" / "test_tenant.jsonl").read_text()
+    assert "tenant-secret-42" not in text
+    assert "alice-42" not in text
+    assert KEY not in text
