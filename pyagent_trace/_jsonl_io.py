@@ -35,9 +35,35 @@ def _dump_line(item: Any) -> bytes:
         return orjson.dumps(item, default=_fallback, option=_OPTIONS | orjson.OPT_APPEND_NEWLINE)
 
 
+_SEPARATOR = "\x00pyagent-trace:line\x00"
+_SEPARATOR_JSON = b"," + orjson.dumps(_SEPARATOR) + b","
+
+
+def _dump_framed(items: list[Any]) -> bytes | None:
+    """All items in ONE orjson call, then the array turned into lines.
+
+    One call is about twice as fast as one call per item (measured in
+    bench/bench_recorder.py). The items are interleaved with a separator string whose JSON
+    form (``,"\u0000pyagent-trace:line\u0000",``) cannot occur inside a JSON string (its
+    quotes would be escaped there); compact JSON has no raw newline, so the count of lines
+    proves the split. ``None`` when that check fails (a user value equal to the separator).
+    """
+    framed: list[Any] = [_SEPARATOR] * (2 * len(items) - 1)
+    framed[::2] = items
+    try:
+        data = orjson.dumps(framed, default=_fallback)
+    except TypeError:
+        data = orjson.dumps(framed, default=_fallback, option=_OPTIONS)
+    body = data[1:-1].replace(_SEPARATOR_JSON, b"\n")
+    return body + b"\n" if body.count(b"\n") == len(items) - 1 else None
+
+
 def dump_lines(items: Iterable[Any]) -> bytes:
     """``items`` as JSONL bytes (orjson serialises dataclasses and dicts natively)."""
-    return b"".join([_dump_line(item) for item in items])
+    listed = list(items)
+    if not listed:
+        return b""
+    return _dump_framed(listed) or b"".join([_dump_line(item) for item in listed])
 
 
 def _mode_for(path: Path) -> int:

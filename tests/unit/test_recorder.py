@@ -202,3 +202,12 @@ def test_save_keeps_normal_file_permissions(tmp_path):
     path.chmod(0o640)
     _docs_recorder().save(path)
     assert path.stat().st_mode & 0o777 == 0o640, "a rewrite keeps the file's permissions"
+
+
+def test_the_file_has_one_line_per_entry_even_when_a_value_looks_like_the_line_separator(tmp_path):
+    from pyagent_trace._jsonl_io import _SEPARATOR, dump_lines
+
+    rows = [{"a": 1}, {"b": [_SEPARATOR, "x"]}, {"c": "line\nbreak"}, {1: "non-string key"}]
+    data = dump_lines(rows)
+    assert data == b"".join(orjson.dumps(r, option=orjson.OPT_NON_STR_KEYS) + b"\n" for r in rows)
+    assert dump_lines([]) == b""
