@@ -20,6 +20,7 @@ from opentelemetry.trace import set_span_in_context
 from pyagent_trace import attributes as attr
 from pyagent_trace._decorators import TRACED_MARK
 from pyagent_trace._span_scope import (
+    AGENT_NAME,
     SCOPE,
     add_cost,
     get_tracer,
@@ -90,7 +91,7 @@ def traced_agent(agent: A, *, tracer_provider: TracerProvider | None = None, pri
 class _AgentPlan:
     """What is the same for every call of one agent."""
 
-    __slots__ = ("agent", "price", "prompt", "prompt_tokens", "span_name", "static", "warned")
+    __slots__ = ("agent", "name", "price", "prompt", "prompt_tokens", "span_name", "static", "warned")
 
     def __init__(self, agent: object, prices: PriceTable) -> None:
         name = getattr(agent, "name", None)
@@ -112,6 +113,7 @@ class _AgentPlan:
         if self.price is None:
             static[attr.COST_UNPRICED] = True
         self.agent = agent
+        self.name = name
         self.static = static
         self.span_name = attr.agent_span_name(name)
         self.prompt = ""
@@ -168,19 +170,23 @@ _SAVINGS_KEY = "savings_pct"
 
 def _async_run(run: Callable[P, Awaitable[R]], tracer: Tracer, plan: _AgentPlan) -> Callable[P, Coroutine[Any, Any, R]]:
     start_span, name, finish, fail = tracer.start_span, plan.span_name, plan.finish, plan.fail
+    agent_name = plan.name
 
     @functools.wraps(run)
     async def traced_run(*args: P.args, **kwargs: P.kwargs) -> R:
         scope = SCOPE.get()
         span = start_span(name, None if scope is None else parent_context(scope))
         token = attach(set_span_in_context(span))
+        agent_token = AGENT_NAME.set(agent_name)
         started = perf_counter_ns()
         try:
             reply = await run(*args, **kwargs)
         except BaseException as exc:
+            AGENT_NAME.reset(agent_token)
             detach(token)
             fail(span, started, exc)
             raise
+        AGENT_NAME.reset(agent_token)
         detach(token)
         finish(span, started, args or (kwargs.get("messages", ()),), reply, scope)
         return reply
@@ -190,19 +196,23 @@ def _async_run(run: Callable[P, Awaitable[R]], tracer: Tracer, plan: _AgentPlan)
 
 def _sync_run(run: Callable[P, R], tracer: Tracer, plan: _AgentPlan) -> Callable[P, R]:
     start_span, name, finish, fail = tracer.start_span, plan.span_name, plan.finish, plan.fail
+    agent_name = plan.name
 
     @functools.wraps(run)
     def traced_run(*args: P.args, **kwargs: P.kwargs) -> R:
         scope = SCOPE.get()
         span = start_span(name, None if scope is None else parent_context(scope))
         token = attach(set_span_in_context(span))
+        agent_token = AGENT_NAME.set(agent_name)
         started = perf_counter_ns()
         try:
             reply = run(*args, **kwargs)
         except BaseException as exc:
+            AGENT_NAME.reset(agent_token)
             detach(token)
             fail(span, started, exc)
             raise
+        AGENT_NAME.reset(agent_token)
         detach(token)
         finish(span, started, args or (kwargs.get("messages", ()),), reply, scope)
         return reply

@@ -116,6 +116,10 @@ class Scope:
 
 SCOPE: ContextVar[Scope | None] = ContextVar("pyagent_trace_scope", default=None)
 
+AGENT_NAME: ContextVar[str] = ContextVar("pyagent_trace_agent", default="")
+"""The name of the ``traced_agent`` running now: SDK calls made inside it are costed to it
+even when the SDK makes a span of its own current (anthropic 2.x does)."""
+
 
 def first_open(scope: Scope | None) -> Scope | None:
     """``scope`` or its nearest ancestor whose span has not ended yet."""

@@ -14,7 +14,7 @@ from opentelemetry import trace
 
 from pyagent_trace import attributes as attr
 from pyagent_trace._recording import RecordEntry
-from pyagent_trace._span_scope import active_scope
+from pyagent_trace._span_scope import AGENT_NAME, active_scope
 from pyagent_trace._tokens import count_tokens
 from pyagent_trace.http._matching import HTTP_INTERACTION
 from pyagent_trace.http.providers import ProviderCall, Usage, parse_call
@@ -30,6 +30,9 @@ def current_agent_name() -> str:
 
     An SDK call made inside ``traced_agent`` is then costed to that agent.
     """
+    running = AGENT_NAME.get()
+    if running:
+        return running
     scope = active_scope()
     spans = [trace.get_current_span(), *([scope.span] if scope is not None else [])]
     for span in spans:

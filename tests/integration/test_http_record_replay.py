@@ -315,6 +315,21 @@ def test_a_call_inside_an_agent_span_is_recorded_for_that_agent(fake_providers):
     assert {e.agent_name for e in recorded} == {"writer"}
 
 
+def test_an_sdk_call_inside_traced_agent_is_recorded_for_that_agent_whatever_span_the_sdk_opens(fake_providers):
+    """The Anthropic SDK makes its own span current; traced_agent's agent name still reaches the entry."""
+    from pyagent_trace.spans import traced_agent
+
+    class Writer:
+        name = "writer"
+
+        def run(self, url: str) -> list[Any]:
+            return anthropic_scenario(url)
+
+    agent = traced_agent(Writer(), tracer_provider=make_test_tracer_provider(InMemorySpanExporter()))
+    _, recorded, _ = record(agent.run, fake_providers)
+    assert {e.agent_name for e in recorded} == {"writer"}
+
+
 # -- matching ------------------------------------------------------------------------------------
 def test_identical_requests_replay_their_recorded_answers_in_order(fake_providers, offline):
     def scenario(url: str) -> list[str]:
