@@ -20,7 +20,7 @@ TEST = ctx.TEST
 HTTP_INI = {
     "pyagent_trace_scrub_headers": "More headers to redact in HTTP cassettes (Authorization, API keys, cookies are).",
     "pyagent_trace_scrub_query": "More query parameters to redact in HTTP cassettes (key=, token=… are).",
-    "pyagent_trace_scrub_body_paths": "JSON body paths to redact in HTTP cassettes, dotted: auth.token, items.*.secret.",
+    "pyagent_trace_scrub_body_paths": "JSON body paths to redact in HTTP cassettes, e.g. auth.token, items.*.secret.",
     "pyagent_trace_ignore_hosts": "Hosts (or host:port) whose HTTP traffic is never recorded nor replayed.",
 }
 USES = ("cassette", "cost_tracker", "trace_bus", "span_exporter", "spans", "span_tree")
