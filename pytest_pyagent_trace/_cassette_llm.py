@@ -1,0 +1,121 @@
+"""The LLM callable ``cassette.llm()`` hands out, and how it reads a real LLM's answer.
+
+It replays through the test's ``Cassette``, records through the real callable, or both
+(mode new); the cassette keeps the entries and writes the file.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pyagent_trace.exceptions import ConfigError, PyAgentTraceError, ReplayExhaustedError
+
+if TYPE_CHECKING:
+    from pytest_pyagent_trace._cassette import Cassette
+
+__all__ = ["CassetteLLM", "Reply", "read_reply"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    input_tokens: int | None
+    output_tokens: int | None
+
+
+def _usage_number(usage: Any, *names: str) -> int | None:
+    for name in names:
+        value = usage.get(name) if isinstance(usage, dict) else getattr(usage, name, None)
+        if isinstance(value, int):
+            return value
+    return None
+
+
+def read_reply(result: Any) -> Reply:
+    """The text and, when the callable reports it, the usage of an LLM callable's result."""
+    if isinstance(result, str):
+        return Reply(result, None, None)
+
+    def get(key: str) -> Any:
+        return result.get(key) if isinstance(result, dict) else getattr(result, key, None)
+
+    text = get("content") if isinstance(get("content"), str) else get("text")
+    if not isinstance(text, str):
+        msg = (
+            f"The real LLM returned {type(result).__name__}, not text. cassette.llm() records "
+            "callables that return a str (or an object with a str .content/.text)."
+        )
+        raise ConfigError(msg)
+    usage = get("usage")
+    if usage is None:
+        return Reply(text, None, None)
+    return Reply(
+        text,
+        _usage_number(usage, "input_tokens", "prompt_tokens"),
+        _usage_number(usage, "output_tokens", "completion_tokens"),
+    )
+
+
+def _model_of(llm: Any) -> str | None:
+    for name in ("_model", "model", "model_name", "_default_model", "default_model"):
+        value = getattr(llm, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+class CassetteLLM:
+    """The LLM callable ``cassette.llm()`` hands out: replays, records, or both (mode new)."""
+
+    def __init__(self, cassette: Cassette, agent_name: str, real_llm: Any, model: str | None) -> None:
+        self._cassette = cassette
+        self.agent_name = agent_name
+        self._real = real_llm
+        self._model = model or _model_of(real_llm) or cassette.recorded_model(agent_name) or "unknown"
+
+    async def __call__(self, messages: Any) -> str:
+        try:
+            return await self._answer(messages)
+        except PyAgentTraceError as err:  # remembered: code that swallows it cannot hide it
+            self._cassette.errors.append(err)
+            raise
+
+    async def _answer(self, messages: Any) -> str:
+        cassette = self._cassette
+        replay = cassette.replay_for(self.agent_name)
+        if replay is not None:
+            try:
+                return replay.replay(messages).response
+            except ReplayExhaustedError:
+                if not cassette.records_missing:
+                    raise
+            except AssertionError:  # a mismatch: in mode new it is a call to record
+                if not cassette.records_missing:
+                    raise
+        elif not cassette.recording:
+            raise cassette.no_calls_for(self.agent_name, messages)
+        return await self._record(messages)
+
+    async def complete(self, messages: Any, model: str | None = None) -> str:
+        """pyagent-providers ``ProviderProtocol.complete``."""
+        return await self(messages)
+
+    async def _record(self, messages: Any) -> str:
+        if self._real is None:
+            msg = (
+                f"cassette.llm(agent_name={self.agent_name!r}) has no real LLM to record with in "
+                f"record mode {self._cassette.mode.value!r}: pass it, e.g. "
+                f"cassette.llm(OpenAIProvider(), agent_name={self.agent_name!r})."
+            )
+            raise ConfigError(msg)
+        started = time.perf_counter()
+        result = self._real(messages)
+        if inspect.isawaitable(result):
+            result = await result
+        duration_ms = (time.perf_counter() - started) * 1000
+        reply = read_reply(result)
+        self._cassette.add_recorded(self.agent_name, self._model, messages, reply, duration_ms)
+        return reply.text
