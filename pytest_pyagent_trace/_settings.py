@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -50,6 +51,30 @@ class ModeSources:
     marker: str | None
     command_line: str | None
     ini: str | None
+
+
+_MODE_FLAGS = {"--record": "all", "--replay": "none"}
+
+
+def command_line_modes(args: Sequence[str]) -> dict[str, str]:
+    """Each mode flag on the command line with the mode it asks for (to catch contradictions)."""
+    found: dict[str, str] = {}
+    for arg, following in zip(args, [*args[1:], ""], strict=True):
+        if arg in _MODE_FLAGS:
+            found[arg] = _MODE_FLAGS[arg]
+        elif arg.startswith("--record-mode="):
+            found[arg] = arg.split("=", 1)[1]
+        elif arg == "--record-mode":
+            found[f"--record-mode={following}"] = following
+    return found
+
+
+def check_no_contradiction(args: Sequence[str]) -> None:
+    """``--record --replay`` would silently keep the last one: refuse it instead."""
+    found = command_line_modes(args)
+    if len(set(found.values())) > 1:
+        msg = f"{' and '.join(found)} contradict each other; choose one record mode."
+        raise ConfigError(msg)
 
 
 def resolve_mode(sources: ModeSources) -> RecordMode:

@@ -13,7 +13,7 @@ import pytest
 from pyagent_trace.exceptions import PyAgentTraceError
 from pytest_pyagent_trace import _context as ctx
 from pytest_pyagent_trace._report import PROPERTY, SessionReport, TestUsage
-from pytest_pyagent_trace._settings import ModeSources, RecordMode, resolve_mode
+from pytest_pyagent_trace._settings import ModeSources, RecordMode, check_no_contradiction, resolve_mode
 
 STATE = ctx.STATE
 TEST = ctx.TEST
@@ -92,6 +92,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "cost_budget(usd=None, tokens=None, calls=None): fail the test when its LLM calls spend more."
     )
     try:
+        check_no_contradiction([str(a) for a in config.invocation_params.args])
         mode = resolve_mode(
             ModeSources(
                 None, config.getoption("pyagent_trace_record_mode"), str(config.getini("pyagent_trace_record_mode"))

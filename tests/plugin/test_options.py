@@ -76,6 +76,15 @@ def test_bad_record_mode_option_is_a_usage_error(project):
     result.stderr.fnmatch_lines(["*--record-mode: invalid choice: 'sometimes'*"])
 
 
+@pytest.mark.parametrize("flags", [("--record", "--replay"), ("--replay", "--record-mode=once")])
+def test_contradicting_mode_flags_are_a_usage_error(project, flags):
+    """Asking to record and to replay in one command line stops the run instead of picking one."""
+    result = run(project, *flags)
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*contradict*choose one*"])
+
+
 def test_bad_marker_record_mode_fails_that_test_cleanly(project):
     """cassette(record_mode=...) with an unknown mode fails the test naming the marker and the choices."""
     project.makepyfile(
