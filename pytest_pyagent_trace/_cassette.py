@@ -179,7 +179,7 @@ class Cassette:
                     match=self.match,
                     source=str(self.path),
                     rerecord_hint=f"Re-record the cassette with: {self.rerecord_command}",
-                    on_replay=self._account,
+                    on_replay=self._replayed,
                 )
                 if has_calls
                 else None
@@ -222,10 +222,15 @@ class Cassette:
             metadata={"recorded_by": self.recorded_by} if self.recorded_by else {},
         )
         self.recorded.append(entry)
-        self._account(entry, replayed=False)
+        self.account(entry, replayed=False)
 
-    def _account(self, entry: RecordEntry, replayed: bool = True) -> None:
-        """Every call, replayed or recorded, reaches the cost tracker and the bus."""
+    def _replayed(self, entry: RecordEntry) -> None:
+        self.account(entry, replayed=True)
+
+    def account(self, entry: RecordEntry, *, replayed: bool) -> None:
+        """Every call, LLM-level or HTTP, replayed or recorded, reaches the cost tracker
+        (with its cache tokens) and, when anyone listens, the bus as an ``llm_call``."""
+        meta = entry.metadata
         try:
             self.tracker.record(
                 pattern=entry.pattern_type,
@@ -234,26 +239,25 @@ class Cassette:
                 input_tokens=entry.input_tokens,
                 output_tokens=entry.output_tokens,
                 cost_usd=entry.cost_usd if entry.priced else None,
+                cache_read_tokens=int(meta.get("cache_read_tokens") or 0),
+                cache_write_tokens=int(meta.get("cache_write_tokens") or 0),
                 tokens_estimated=entry.tokens_estimated,
             )
         except PyAgentTraceWarning as warning:  # an unpriced model under -W error: say how to price it here
             msg = f"{warning} In pytest, override the pyagent_trace_prices fixture to add it."
             raise ConfigError(msg) from None
-        self.bus.emit(
-            TraceEvent(
-                time.time(),
-                "llm_call",
-                entry.agent_name,
-                entry.pattern_type,
-                {
-                    "model": entry.model,
-                    "input_tokens": entry.input_tokens,
-                    "output_tokens": entry.output_tokens,
-                    "cost_usd": entry.cost_usd,
-                    "replayed": replayed,
-                },
-            )
-        )
+        if not self.bus.subscriber_count:  # the hot path of replay: no event nobody reads
+            return
+        payload = {
+            "model": entry.model,
+            "input_tokens": entry.input_tokens,
+            "output_tokens": entry.output_tokens,
+            "cost_usd": entry.cost_usd,
+            "replayed": replayed,
+        }
+        if meta.get("provider"):
+            payload["provider"] = meta["provider"]
+        self.bus.emit(TraceEvent(time.time(), "llm_call", entry.agent_name, entry.pattern_type, payload))
 
     # -- end of test ----------------------------------------------------------------------
     def finish(self) -> bool:

@@ -6,12 +6,10 @@ Imported only for tests that have a cassette: vcrpy is never loaded otherwise.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from pyagent_trace.events import TraceEvent
-from pyagent_trace.http import HttpCassette, emit_genai_span, is_llm_entry, record_cost
+from pyagent_trace.http import HttpCassette, emit_genai_span, is_llm_entry
 from pyagent_trace.scrub import ScrubConfig
 
 if TYPE_CHECKING:
@@ -70,23 +68,8 @@ def close_http(http: HttpCassette) -> list[Exception]:
 
 
 def _account(cassette: Cassette, entry: RecordEntry, *, replayed: bool) -> None:
-    if not is_llm_entry(entry):
-        return
-    record_cost(entry, cassette.tracker)
-    emit_genai_span(entry)
-    cassette.bus.emit(
-        TraceEvent(
-            time.time(),
-            "llm_call",
-            entry.agent_name,
-            entry.pattern_type,
-            {
-                "model": entry.model,
-                "provider": entry.metadata.get("provider", ""),
-                "input_tokens": entry.input_tokens,
-                "output_tokens": entry.output_tokens,
-                "cost_usd": entry.cost_usd,
-                "replayed": replayed,
-            },
-        )
-    )
+    """A provider call costs and shows up like an LLM-level call, plus its GenAI span;
+    other HTTP traffic (a tool's weather API) costs nothing."""
+    if is_llm_entry(entry):
+        emit_genai_span(entry)
+        cassette.account(entry, replayed=replayed)
