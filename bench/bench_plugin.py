@@ -117,7 +117,7 @@ def main() -> None:
     print("|---|---:|")
     print(bench_session_overhead(), flush=True)
     print()
-    print("| (b) calls in cassette | replay cost per call (lookup by messages, cost tracker, bus event) |")
+    print("| (b) calls in cassette | replay cost per call (lookup by messages, cost tracker) |")
     print("|---:|---:|")
     for row in bench_replay_per_call():
         print(row, flush=True)
