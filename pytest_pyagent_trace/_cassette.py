@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pyagent_trace._messages import to_plain_messages
-from pyagent_trace._recording import LLM_CALL, RecordEntry, load_entries
+from pyagent_trace._recording import LLM_CALL, RecordEntry
 from pyagent_trace._tokens import count_tokens
 from pyagent_trace.cost import CostTracker
 from pyagent_trace.events import TraceEvent, TraceEventBus
@@ -52,6 +52,7 @@ class Cassette:
         record_command: str,
         rerecord_command: str,
         recorded_by: str | None = None,
+        baseline: list[RecordEntry] | None = None,
     ) -> None:
         self.path = path
         self.mode = mode
@@ -61,10 +62,12 @@ class Cassette:
         self.record_command = record_command
         self.rerecord_command = rerecord_command
         self.recorded_by = recorded_by
-        self.file_exists = path.exists()
+        self.file_exists = baseline is not None
+        self._previous = baseline or []
+        """The file as the test found it before its first attempt (``baseline``; None: absent)."""
         self._loaded: list[RecordEntry] = []
-        if self.file_exists and mode is not RecordMode.ALL:
-            self._loaded = _own_part(load_entries(path), recorded_by)
+        if baseline is not None and mode is not RecordMode.ALL:
+            self._loaded = _own_part(baseline, recorded_by)
         self.existed = self.file_exists if recorded_by is None else bool(self._loaded)
         """Whether there is something to replay: the file, or this test's part of a shared one."""
         self.recorded: list[RecordEntry] = []
@@ -94,7 +97,7 @@ class Cassette:
         """The path relative to the working directory when it is below it (for reports)."""
         try:
             return str(self.path.resolve().relative_to(Path.cwd()))
-        except ValueError:
+        except (ValueError, OSError, RuntimeError):  # elsewhere, or a path that cannot resolve
             return str(self.path)
 
     @property
@@ -261,10 +264,12 @@ class Cassette:
 
     # -- end of test ----------------------------------------------------------------------
     def finish(self) -> bool:
-        """Write the cassette if this test recorded anything; returns whether it wrote."""
-        if not self.recorded:
+        """Write the cassette once, if this test recorded anything; returns whether it wrote."""
+        if not self.recorded or self.written:
             return False
         keep_existing = self.mode is RecordMode.NEW
-        write_cassette(self.path, self.recorded, keep_existing=keep_existing, recorded_by=self.recorded_by)
+        write_cassette(
+            self.path, self.recorded, keep_existing=keep_existing, recorded_by=self.recorded_by, previous=self._previous
+        )
         self.written = True
         return True

@@ -23,8 +23,37 @@ from pathlib import Path
 import orjson
 
 from pyagent_trace._recording import RecordEntry, load_entries, save_entries
+from pyagent_trace.exceptions import ConfigError
 
-__all__ = ["cassette_lock", "write_cassette"]
+__all__ = ["cassette_lock", "check_cassette_path", "read_cassette", "write_cassette"]
+
+
+def check_cassette_path(path: Path) -> None:
+    """Refuse a cassette path that is not a regular file or absent: a FIFO would hang the
+    read, a symlink loop would fail deep inside pathlib."""
+    try:
+        path.resolve()
+    except (OSError, RuntimeError) as err:
+        msg = f"Cassette path {path} cannot be resolved ({err}); point the cassette at a .jsonl file."
+        raise ConfigError(msg) from None
+    if os.path.lexists(path) and not path.exists():
+        msg = f"Cassette path {path} is a broken symlink; remove it or point it at a .jsonl file."
+        raise ConfigError(msg)
+    if path.exists() and not path.is_file():
+        msg = f"Cassette path {path} is not a regular file; give the cassette a .jsonl file name of its own."
+        raise ConfigError(msg)
+
+
+def read_cassette(path: Path) -> list[RecordEntry] | None:
+    """The cassette's entries, or None when there is no file yet."""
+    check_cassette_path(path)
+    if not path.exists():
+        return None
+    try:
+        return load_entries(path)
+    except OSError as err:
+        msg = f"Cassette {path} cannot be read ({err.strerror or err}); check its permissions."
+        raise ConfigError(msg) from None
 
 
 @contextlib.contextmanager
@@ -61,15 +90,28 @@ def _stabilised(new: list[RecordEntry], old: list[RecordEntry]) -> list[RecordEn
     return result
 
 
-def write_cassette(path: Path, recorded: list[RecordEntry], *, keep_existing: bool, recorded_by: str | None) -> None:
+def write_cassette(
+    path: Path,
+    recorded: list[RecordEntry],
+    *,
+    keep_existing: bool,
+    recorded_by: str | None,
+    previous: list[RecordEntry] | None = None,
+) -> None:
     """Write ``recorded`` into the cassette at ``path``.
 
     ``keep_existing`` (mode new) appends to what is there; ``recorded_by`` (a shared
     cassette) replaces only that test's earlier calls; otherwise the file is replaced.
+    ``previous`` is the file as the test found it before its first attempt: a rerun
+    writes against it, not against what a failed attempt wrote (ignored for shared
+    cassettes, whose other tests' parts must be read fresh).
     """
     with cassette_lock(path):
         try:
-            old = load_entries(path) if path.exists() else []
+            if previous is not None and recorded_by is None:
+                old = previous
+            else:
+                old = load_entries(path) if path.exists() else []
         except ValueError:  # a corrupt file being re-recorded: nothing in it to keep
             old = []
         if keep_existing:

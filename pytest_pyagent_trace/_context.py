@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,10 +12,20 @@ import pytest
 
 from pyagent_trace.exceptions import PyAgentTraceError
 from pytest_pyagent_trace._report import SessionReport, TestUsage
-from pytest_pyagent_trace._settings import ModeSources, RecordMode, cassette_path, resolve_mode
+from pytest_pyagent_trace._settings import (
+    MATCHES,
+    CassetteMarker,
+    ModeSources,
+    RecordMode,
+    cassette_path,
+    parse_cassette_marker,
+    resolve_mode,
+    split_list,
+)
 from pytest_pyagent_trace._stale import CassetteUse
 
 if TYPE_CHECKING:
+    from pyagent_trace._recording import RecordEntry
     from pyagent_trace.cost import CostTracker
     from pyagent_trace.events import TraceEventBus
     from pytest_pyagent_trace._cassette import Cassette
@@ -22,21 +33,37 @@ if TYPE_CHECKING:
     from pytest_pyagent_trace._spans import SpanRouter
 
 __all__ = [
+    "MARKER_ERROR",
+    "MATCHES",
+    "PLAN",
     "STATE",
     "TEST",
+    "Plan",
     "RunState",
     "TestContext",
     "blocked_hint",
     "cassette_for",
-    "cassette_marker_path",
+    "checked_cassette_path",
     "context_for",
+    "explain_unrun_async",
+    "ini_list",
+    "narrowed_modules",
+    "plan_for",
     "record_commands",
     "test_mode",
+    "uses_plugin",
 ]
 
 
+USES = ("cassette", "cost_tracker", "trace_bus", "span_exporter", "spans", "span_tree")
 STATE = pytest.StashKey["RunState"]()
 TEST = pytest.StashKey["TestContext"]()
+PLAN = pytest.StashKey["Plan | None"]()
+MARKER = pytest.StashKey[CassetteMarker]()
+MARKER_ERROR = pytest.StashKey[str]()
+BASELINE = pytest.StashKey["list[RecordEntry] | None"]()
+"""The cassette's entries before the test's first attempt (None: no file), so a rerun
+replays and writes as the first attempt would have."""
 
 
 @dataclass
@@ -49,15 +76,38 @@ class RunState:
     cassette_root: str | None
     match: str
     strict: bool
+    block_all: bool = False
+    """``--block-network`` / ini: block every test that does not record, not only cassette tests."""
+    allow_network: bool = False
+    allowed_hosts: frozenset[str] = frozenset()
+    narrowed: frozenset[Path] = frozenset()
+    """Test modules the command line narrowed to some of their tests (``file.py::test``)."""
     blocker: NetworkBlocker | None = None
     router: SpanRouter | None = None
     current_nodeid: str = ""
     cassettes: CassetteUse = field(default_factory=CassetteUse)
+    _module_dirs: dict[Path, Path] = field(default_factory=dict)
+
+    def network_blocker(self) -> NetworkBlocker:
+        if self.blocker is None:
+            from pytest_pyagent_trace._network import NetworkBlocker
+
+            self.blocker = NetworkBlocker(lambda: blocked_hint(self), self.allowed_hosts)
+        return self.blocker
+
+    def module_dir(self, item: pytest.Item) -> Path:
+        """The cassette folder of the item's module (computed once per module)."""
+        module = Path(str(item.path))
+        if module not in self._module_dirs:
+            default = _path(item, self, explicit=None)
+            self._module_dirs[module] = default.parent
+            self.cassettes.add_module(default, module.parent)
+        return self._module_dirs[module]
 
 
 @dataclass
 class TestContext:
-    """One test's tracker, bus, cassette and span exporter (each made on first use)."""
+    """One test attempt's tracker, bus and cassette (each made on first use)."""
 
     __test__ = False
 
@@ -65,6 +115,9 @@ class TestContext:
     tracker: CostTracker
     bus: TraceEventBus
     cassette: Cassette | None = None
+    asked: bool = False
+    """The test asked its cassette for a call (one it had, or one it lacked)."""
+    passed: bool = False
 
     def raised(self, err: PyAgentTraceError) -> bool:
         """Whether ``err`` came from this test's cassette or budget, not the code under test."""
@@ -81,56 +134,125 @@ class TestContext:
             tokens=summary.input_tokens + summary.output_tokens,
             unpriced_calls=summary.unpriced_calls,
         )
-        if self.cassette is not None:
-            usage.mode = self.cassette.mode.value
-            usage.cassette = self.cassette.display_path
-            usage.missing = self.cassette.missing
-            usage.written = self.cassette.written
-            usage.calls_replayed = self.cassette.calls_replayed
-            usage.calls_recorded = self.cassette.calls_recorded
-            usage.unused_calls = len(self.cassette.unused_calls())
+        cassette = self.cassette
+        if cassette is not None:
+            asked = self.asked or bool(cassette.errors) or bool(cassette.calls_replayed or cassette.calls_recorded)
+            usage.mode = cassette.mode.value
+            usage.cassette = cassette.display_path
+            usage.missing = cassette.missing and asked
+            usage.no_calls = not asked and not cassette.existed
+            usage.written = cassette.written
+            usage.calls_replayed = cassette.calls_replayed
+            usage.calls_recorded = cassette.calls_recorded
+            usage.unused_calls = len(cassette.unused_calls()) if self.passed else 0
         return usage
 
 
-def _marker_kwarg(item: pytest.Item, name: str) -> Any:
-    marker = item.get_closest_marker("cassette")
-    return None if marker is None else marker.kwargs.get(name)
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What the plugin does around a test that uses it."""
+
+    block: bool
+    """Refuse non-loopback connections (a cassette test that only replays, or --block-network)."""
+    replays_only: bool
+    """A cassette test that cannot record: provider SDKs get placeholder keys."""
 
 
-def cassette_marker_path(item: pytest.Item) -> str | None:
-    marker = item.get_closest_marker("cassette")
-    if marker is None:
+def uses_plugin(item: pytest.Item) -> bool:
+    names = getattr(item, "fixturenames", ())
+    return item.get_closest_marker("cassette") is not None or any(n in names for n in USES)
+
+
+def has_cassette(item: pytest.Item) -> bool:
+    return item.get_closest_marker("cassette") is not None or "cassette" in getattr(item, "fixturenames", ())
+
+
+def ini_list(config: pytest.Config, name: str) -> list[str]:
+    return split_list([str(v) for v in config.getini(name)])
+
+
+def narrowed_modules(config: pytest.Config) -> frozenset[Path]:
+    """Modules named with a test id on the command line (``tests/test_x.py::test_two``)."""
+    base = config.invocation_params.dir
+    return frozenset((base / arg.split("::", 1)[0]).resolve() for arg in config.args if "::" in arg)
+
+
+def plan_for(item: pytest.Item, state: RunState) -> Plan | None:
+    """None for a test that uses nothing of the plugin (and is not under --block-network)."""
+    if PLAN in item.stash:
+        return item.stash[PLAN]
+    cassette_test = has_cassette(item) and MARKER_ERROR not in item.stash
+    if not (uses_plugin(item) or state.block_all):
+        plan = None
+    else:
+        replays_only = False
+        if cassette_test:
+            mode = _mode_or_none(item, state)
+            path = _path_or_none(item, state)
+            exists = path is not None and _exists_or_none(item, path, mode)
+            replays_only = mode is RecordMode.NONE or (mode is RecordMode.ONCE and exists)
+        records = _mode_or_none(item, state) is not RecordMode.NONE and not replays_only if cassette_test else False
+        vcr_records = item.get_closest_marker("vcr") is not None  # pytest-recording decides for its tests
+        block = not state.allow_network and (replays_only or (state.block_all and not records and not vcr_records))
+        plan = Plan(block=block, replays_only=replays_only)
+    item.stash[PLAN] = plan
+    return plan
+
+
+def _mode_or_none(item: pytest.Item, state: RunState) -> RecordMode | None:
+    try:
+        return test_mode(item, state)
+    except PyAgentTraceError:
         return None
-    return marker.args[0] if marker.args else marker.kwargs.get("path")
+
+
+def _path_or_none(item: pytest.Item, state: RunState) -> Path | None:
+    try:
+        return item_cassette(item, state)
+    except PyAgentTraceError:
+        return None
+
+
+def _exists_or_none(item: pytest.Item, path: Path, mode: RecordMode | None) -> bool:
+    """Whether the cassette file was there before the test (a bad one fails the test later)."""
+    try:
+        return _baseline(item, path, mode) is not None
+    except (PyAgentTraceError, OSError):
+        return True
+
+
+def marker_of(item: pytest.Item) -> CassetteMarker:
+    """The test's cassette marker, checked once (a bad one is a ConfigError)."""
+    if MARKER not in item.stash:
+        marker = item.get_closest_marker("cassette")
+        parsed = CassetteMarker() if marker is None else parse_cassette_marker(marker.args, marker.kwargs, item.nodeid)
+        item.stash[MARKER] = parsed
+    return item.stash[MARKER]
+
+
+def checked_cassette_path(item: pytest.Item, state: RunState) -> Path | None:
+    """The test's cassette path; None (and the test fails at setup) when its marker is bad."""
+    try:
+        return item_cassette(item, state)
+    except PyAgentTraceError as err:
+        item.stash[MARKER_ERROR] = str(err)
+        return None
 
 
 def test_mode(item: pytest.Item, state: RunState) -> RecordMode:
     """Marker → command line/ini (already folded into the session mode)."""
-    marker_mode = _marker_kwarg(item, "record_mode")
+    marker_mode = marker_of(item).record_mode
     if marker_mode is None:
         return state.session_mode
-    return resolve_mode(ModeSources(marker=str(marker_mode), command_line=None, ini=None))
+    return resolve_mode(ModeSources(marker=marker_mode, command_line=None, ini=None))
 
 
 def test_match(item: pytest.Item, state: RunState) -> str:
-    value = _marker_kwarg(item, "match")
-    return str(value) if value is not None else state.match
-
-
-def default_cassette(item: pytest.Item, state: RunState) -> Path:
-    return _path(item, state, explicit=None)
-
-
-def records(item: pytest.Item, state: RunState) -> bool:
-    """Whether the test may call a real LLM (its mode records); a bad marker fails it later."""
-    try:
-        return test_mode(item, state).records
-    except PyAgentTraceError:
-        return False
+    return marker_of(item).match or state.match
 
 
 def item_cassette(item: pytest.Item, state: RunState) -> Path:
-    return _path(item, state, explicit=cassette_marker_path(item))
+    return _path(item, state, explicit=marker_of(item).path)
 
 
 def _path(item: pytest.Item, state: RunState, explicit: str | None) -> Path:
@@ -146,6 +268,22 @@ def _path(item: pytest.Item, state: RunState, explicit: str | None) -> Path:
     )
 
 
+def _baseline(item: pytest.Item, path: Path, mode: RecordMode | None) -> list[RecordEntry] | None:
+    """The cassette as it was before the test's first attempt (read once per test). A file
+    that does not parse is an error, except when it is being re-recorded (mode all)."""
+    if BASELINE not in item.stash:
+        from pyagent_trace.exceptions import BadRecordingError
+        from pytest_pyagent_trace._cassette_file import read_cassette
+
+        try:
+            item.stash[BASELINE] = read_cassette(path)
+        except BadRecordingError:
+            if mode is not RecordMode.ALL:
+                raise
+            item.stash[BASELINE] = []
+    return item.stash[BASELINE]
+
+
 def record_commands(nodeid: str) -> tuple[str, str]:
     """How to record a missing cassette, and how to re-record a stale one."""
     quoted = shlex.quote(nodeid)
@@ -156,10 +294,25 @@ def blocked_hint(state: RunState) -> str:
     """The tail of a network-block error: which test, and how to record it instead."""
     record, _ = record_commands(state.current_nodeid or "<test>")
     return (
-        f"Test {state.current_nodeid or '(outside a test)'} runs in record mode 'none' (replay only), "
+        f"Test {state.current_nodeid or '(outside a test)'} replays its cassette (record mode 'none'), "
         f"which refuses network access so no paid API is reached. Record with: {record} "
         "(or turn the block off with --allow-network)."
     )
+
+
+def explain_unrun_async(item: pytest.Item, report: pytest.TestReport) -> None:
+    """An ``async def`` test that no async plugin ran (pytest-asyncio strict mode without
+    ``@pytest.mark.asyncio``): say so, instead of a cassette hint that would mislead."""
+    function = getattr(item, "obj", None)
+    if inspect.iscoroutinefunction(function) and "not natively supported" in str(report.longrepr):
+        report.sections.append(
+            (
+                "pyagent-trace",
+                "This async test never ran, so its cassette was not used. pytest-asyncio in strict mode "
+                'runs only tests marked @pytest.mark.asyncio: mark it, or set asyncio_mode = "auto" in '
+                "your pytest configuration.",
+            )
+        )
 
 
 def context_for(item: pytest.Item, prices: Any = None) -> TestContext:
@@ -183,15 +336,18 @@ def cassette_for(item: pytest.Item, prices: Any = None) -> Cassette:
     state = item.config.stash[STATE]
     record, rerecord = record_commands(item.nodeid)
     try:
+        path = item_cassette(item, state)
+        mode = test_mode(item, state)
         test.cassette = Cassette(
-            item_cassette(item, state),
-            test_mode(item, state),
+            path,
+            mode,
             match=test_match(item, state),  # type: ignore[arg-type]
             tracker=test.tracker,
             bus=test.bus,
             record_command=record,
             rerecord_command=rerecord,
-            recorded_by=item.nodeid if cassette_marker_path(item) is not None else None,
+            recorded_by=item.nodeid if marker_of(item).path is not None else None,
+            baseline=_baseline(item, path, mode),
         )
         return test.cassette
     except PyAgentTraceError as err:

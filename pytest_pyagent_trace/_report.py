@@ -25,6 +25,7 @@ class TestUsage:
     mode: str = ""
     cassette: str = ""
     missing: bool = False
+    no_calls: bool = False
     written: bool = False
     calls_replayed: int = 0
     calls_recorded: int = 0
@@ -63,9 +64,10 @@ class SessionReport:
     def totals(self) -> dict[str, Any]:
         used = self.used
         return {
-            "cassettes_used": len({t.cassette for t in used if t.cassette and not t.missing}),
+            "cassettes_used": len({t.cassette for t in used if t.cassette and not (t.missing or t.no_calls)}),
             "cassettes_written": len({t.cassette for t in used if t.written}),
             "cassettes_missing": sorted({t.cassette for t in used if t.missing}),
+            "tests_without_calls": sorted(t.nodeid for t in used if t.no_calls),
             "calls_replayed": sum(t.calls_replayed for t in used),
             "calls_recorded": sum(t.calls_recorded for t in used),
             "unused_calls": sum(t.unused_calls for t in used),
@@ -114,6 +116,13 @@ class SessionReport:
 
     def _problems(self, t: dict[str, Any]) -> list[str]:
         lines: list[str] = []
+        if t["tests_without_calls"]:
+            quiet = t["tests_without_calls"]
+            lines.append(
+                f"{len(quiet)} cassette tests made no LLM calls, so they have no cassette: "
+                f"{', '.join(quiet[:5])}{' …' if len(quiet) > 5 else ''}. Drop their cassette marker if "
+                "they never call an LLM."
+            )
         if t["cassettes_missing"]:
             lines.append(
                 f"{len(t['cassettes_missing'])} cassettes missing: {', '.join(t['cassettes_missing'][:5])}. "

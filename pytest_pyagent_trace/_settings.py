@@ -6,8 +6,9 @@ Precedence for every setting: marker (narrowest first) → command line → ini 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -15,10 +16,16 @@ from pathlib import Path
 from pyagent_trace.exceptions import ConfigError
 
 __all__ = [
+    "MATCHES",
+    "RECORDING_ALIASES",
+    "CassetteMarker",
     "RecordMode",
     "cassette_path",
+    "command_line_mode",
+    "parse_cassette_marker",
     "resolve_mode",
     "safe_file_name",
+    "split_list",
 ]
 
 
@@ -37,7 +44,8 @@ class RecordMode(StrEnum):
     @classmethod
     def parse(cls, value: str, where: str) -> RecordMode:
         try:
-            return cls(value.strip().lower())
+            value = value.strip().lower()
+            return cls(RECORDING_ALIASES.get(value, value))
         except ValueError:
             choices = ", ".join(m.value for m in cls)
             msg = f"{where}: unknown record mode {value!r}; choose one of: {choices}."
@@ -53,28 +61,27 @@ class ModeSources:
     ini: str | None
 
 
-_MODE_FLAGS = {"--record": "all", "--replay": "none"}
+# pytest-recording's words for the same modes, accepted when it shares --record-mode with us.
+RECORDING_ALIASES = {"new_episodes": "new", "rewrite": "all"}
 
 
-def command_line_modes(args: Sequence[str]) -> dict[str, str]:
-    """Each mode flag on the command line with the mode it asks for (to catch contradictions)."""
-    found: dict[str, str] = {}
-    for arg, following in zip(args, [*args[1:], ""], strict=True):
-        if arg in _MODE_FLAGS:
-            found[arg] = _MODE_FLAGS[arg]
-        elif arg.startswith("--record-mode="):
-            found[arg] = arg.split("=", 1)[1]
-        elif arg == "--record-mode":
-            found[f"--record-mode={following}"] = following
-    return found
+def command_line_mode(record_mode: str | None, *, record: bool, replay: bool) -> str | None:
+    """The mode the parsed command line asks for (``--record-mode``, ``--record``, ``--replay``;
+    from argv, ini ``addopts`` or ``PYTEST_ADDOPTS`` alike), or None when it asks for none.
 
-
-def check_no_contradiction(args: Sequence[str]) -> None:
-    """``--record --replay`` would silently keep the last one: refuse it instead."""
-    found = command_line_modes(args)
-    if len(set(found.values())) > 1:
-        msg = f"{' and '.join(found)} contradict each other; choose one record mode."
+    Two different modes are refused: ``--record --replay`` would otherwise keep the last one.
+    """
+    asked: dict[str, str] = {}
+    if record_mode is not None:
+        asked[f"--record-mode={record_mode}"] = RECORDING_ALIASES.get(record_mode, record_mode)
+    if record:
+        asked["--record"] = "all"
+    if replay:
+        asked["--replay"] = "none"
+    if len(set(asked.values())) > 1:
+        msg = f"{' and '.join(asked)} contradict each other (command line, addopts or PYTEST_ADDOPTS); choose one."
         raise ConfigError(msg)
+    return next(iter(asked.values()), None)
 
 
 def resolve_mode(sources: ModeSources) -> RecordMode:
@@ -135,3 +142,48 @@ def cassette_path(
         base = test_file.parent / "cassettes"
     stem = f"{class_name}.{test_name}" if class_name else test_name
     return base / test_file.stem / f"{safe_file_name(stem)}.jsonl"
+
+
+MATCHES = ("messages", "order")
+_MARKER_ARGS = ("path", "record_mode", "match")
+
+
+@dataclass(frozen=True, slots=True)
+class CassetteMarker:
+    """``@pytest.mark.cassette(path=None, *, record_mode=None, match=None)``, checked."""
+
+    path: str | None = None
+    record_mode: str | None = None
+    match: str | None = None
+
+
+def parse_cassette_marker(args: Sequence[object], kwargs: Mapping[str, object], nodeid: str) -> CassetteMarker:
+    """The marker's arguments, or a ConfigError naming the test, the argument and what is allowed."""
+    where = f"{nodeid}: @pytest.mark.cassette"
+    unknown = sorted(set(kwargs) - set(_MARKER_ARGS))
+    if unknown:
+        msg = f"{where}: unknown argument {unknown[0]!r}; the arguments are path, record_mode and match."
+        raise ConfigError(msg)
+    if len(args) > 1 or (args and "path" in kwargs):
+        msg = f"{where}: give one cassette path, positionally or as path=."
+        raise ConfigError(msg)
+    path = args[0] if args else kwargs.get("path")
+    if path is not None and not isinstance(path, str | os.PathLike):
+        msg = f"{where}: path={path!r} is a {type(path).__name__}; give a file name such as 'shared.jsonl'."
+        raise ConfigError(msg)
+    mode = kwargs.get("record_mode")
+    if mode is not None:
+        if not isinstance(mode, str):
+            msg = f"{where}: record_mode={mode!r}; give one of: {', '.join(m.value for m in RecordMode)}."
+            raise ConfigError(msg)
+        RecordMode.parse(mode, f"{where}(record_mode=…)")
+    match = kwargs.get("match")
+    if match is not None and match not in MATCHES:
+        msg = f"{where}: match={match!r}; give one of: {', '.join(MATCHES)}."
+        raise ConfigError(msg)
+    return CassetteMarker(None if path is None else os.fspath(path), mode, match)
+
+
+def split_list(values: Sequence[str]) -> list[str]:
+    """An ini list written one per line, or space / comma separated on one line."""
+    return [part for value in values for part in re.split(r"[\s,]+", value) if part]

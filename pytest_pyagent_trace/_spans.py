@@ -7,8 +7,8 @@ exporter. Nothing here is imported until a test asks for a span fixture.
 
 from __future__ import annotations
 
+import os
 import threading
-import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -17,10 +17,24 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from pyagent_trace.exceptions import PyAgentTraceWarning
+from pyagent_trace.exceptions import PyAgentTraceError
 from pyagent_trace.testing import IncrementalIdGenerator, find_spans, spans_to_tree
 
-__all__ = ["CapturedSpans", "SpanRouter", "SpanTree"]
+__all__ = ["CapturedSpans", "SpanCaptureError", "SpanRouter", "SpanTree"]
+
+_DISABLED = (
+    "pyagent-trace cannot capture spans: OTEL_SDK_DISABLED is set, which turns the OpenTelemetry SDK off, "
+    "so no span is ever recorded and span fixtures would stay empty. Unset OTEL_SDK_DISABLED for runs "
+    "that use spans, span_exporter or span_tree."
+)
+
+
+class SpanCaptureError(PyAgentTraceError, AssertionError):
+    """Spans cannot be captured in this run; the message says why and what to do."""
+
+
+def _sdk_disabled() -> bool:
+    return os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
 
 
 class SpanRouter(SpanProcessor):
@@ -29,26 +43,44 @@ class SpanRouter(SpanProcessor):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._current: InMemorySpanExporter | None = None
+        self.provider: object | None = None
 
     @classmethod
     def install(cls) -> SpanRouter:
-        """Join the global SDK provider, or install one if none is set (only then)."""
+        """Join the global provider when it takes span processors (the SDK's, logfire's),
+        or install one if none is set (only then)."""
         router = cls()
+        if _sdk_disabled():
+            raise SpanCaptureError(_DISABLED)
         provider = trace.get_tracer_provider()
-        if isinstance(provider, TracerProvider):
-            provider.add_span_processor(router)
-            return router
-        ours = TracerProvider(id_generator=IncrementalIdGenerator())
-        ours.add_span_processor(router)
-        trace.set_tracer_provider(ours)
-        if trace.get_tracer_provider() is not ours:
-            warnings.warn(
-                "pyagent-trace could not install its TracerProvider: another non-SDK provider "
-                f"({type(trace.get_tracer_provider()).__name__}) is set, so span fixtures see nothing.",
-                PyAgentTraceWarning,
-                stacklevel=2,
+        if isinstance(provider, trace.ProxyTracerProvider):  # none set yet: ours becomes the global one
+            ours = TracerProvider(id_generator=IncrementalIdGenerator())
+            trace.set_tracer_provider(ours)
+            provider = trace.get_tracer_provider()
+        add = getattr(provider, "add_span_processor", None)
+        if not callable(add):
+            raise SpanCaptureError(
+                f"pyagent-trace cannot capture spans: the global TracerProvider is a {type(provider).__name__}, "
+                "which takes no span processors, so span fixtures would stay empty. Set an OpenTelemetry SDK "
+                "TracerProvider (opentelemetry.sdk.trace.TracerProvider) as the global provider in conftest.py, "
+                "or do not use span fixtures in this run."
             )
+        add(router)
+        router.provider = provider
         return router
+
+    def check(self) -> None:
+        """Fail loudly, instead of giving an empty span list, when spans cannot reach us."""
+        if _sdk_disabled():
+            raise SpanCaptureError(_DISABLED)
+        current = trace.get_tracer_provider()
+        if self.provider is not None and current is not self.provider:
+            raise SpanCaptureError(
+                f"pyagent-trace lost its span capture: the global TracerProvider was replaced by a "
+                f"{type(current).__name__} after span fixtures joined the previous one, so spans go there. "
+                "Install your provider once (conftest.py, before any test) and do not reset it inside tests; "
+                "pyagent-trace then joins it."
+            )
 
     def route_to(self, exporter: InMemorySpanExporter | None) -> None:
         with self._lock:
@@ -72,10 +104,14 @@ class SpanRouter(SpanProcessor):
 class CapturedSpans(Sequence[ReadableSpan]):
     """The current test's finished spans, read live, with finders."""
 
-    def __init__(self, exporter: InMemorySpanExporter) -> None:
+    def __init__(self, exporter: InMemorySpanExporter, router: SpanRouter | None = None) -> None:
         self.exporter = exporter
+        self._router = router
 
     def _all(self) -> tuple[ReadableSpan, ...]:
+        __tracebackhide__ = True
+        if self._router is not None:
+            self._router.check()
         return self.exporter.get_finished_spans()
 
     def __getitem__(self, index: Any) -> Any:

@@ -30,6 +30,8 @@ class CassetteUse:
     """``<cassette root>/<module>`` folders of collected test modules."""
     roots: dict[str, str] = field(default_factory=dict)
     """Each cassette root (``…/cassettes``) and the test folder it mirrors."""
+    partial: set[str] = field(default_factory=set)
+    """Module folders of modules not collected whole (node ids, -k, -m, --lf): never judged."""
 
     def add_module(self, default_cassette: Path, test_dir: Path) -> None:
         module_dir = default_cassette.parent
@@ -39,14 +41,23 @@ class CassetteUse:
     def add_used(self, cassette: Path) -> None:
         self.expected.add(_norm(cassette))
 
+    def add_partial(self, module_dir: Path) -> None:
+        self.partial.add(_norm(module_dir))
+
     def to_dict(self) -> dict[str, Any]:
-        return {"expected": sorted(self.expected), "dirs": sorted(self.module_dirs), "roots": self.roots}
+        return {
+            "expected": sorted(self.expected),
+            "dirs": sorted(self.module_dirs),
+            "roots": self.roots,
+            "partial": sorted(self.partial),
+        }
 
     def update(self, data: Mapping[str, Any]) -> None:
         """Add what an xdist worker collected (``to_dict`` output)."""
         self.expected.update(data.get("expected", ()))
         self.module_dirs.update(data.get("dirs", ()))
         self.roots.update(data.get("roots", {}))
+        self.partial.update(data.get("partial", ()))
 
 
 def _module_gone(folder: Path, test_dir: str, module_patterns: Iterable[str]) -> bool:
@@ -59,11 +70,12 @@ def _module_gone(folder: Path, test_dir: str, module_patterns: Iterable[str]) ->
 def stale_cassettes(use: CassetteUse, module_patterns: Iterable[str], cwd: Path) -> list[str]:
     """Cassettes nobody collected uses, relative to ``cwd`` when below it, sorted.
 
-    Looked at: the cassette folders of collected modules, and the folders of test modules
-    that no longer exist (so a partial run never calls other modules' cassettes stale).
+    Looked at: the cassette folders of modules collected whole, and the folders of test
+    modules that no longer exist. A module narrowed to some of its tests, or left out, is
+    never judged: the run cannot know what its other tests use.
     """
     patterns = list(module_patterns)
-    folders = {Path(d) for d in use.module_dirs}
+    folders = {Path(d) for d in use.module_dirs - use.partial}
     for root, test_dir in use.roots.items():
         root_path = Path(root)
         if root_path.is_dir():

@@ -1,5 +1,6 @@
-"""pytest hooks, options, markers and fixtures of pyagent-trace. Logic lives in the
-``_``-modules beside this one; heavy imports happen only when a test uses the plugin."""
+"""pytest hooks, markers and fixtures of pyagent-trace. Logic lives in the ``_``-modules
+beside this one; heavy imports happen only when a test uses the plugin, and a test that
+uses none of it runs exactly as without it: no patch, no network block, no report line."""
 
 from __future__ import annotations
 
@@ -12,74 +13,16 @@ import pytest
 
 from pyagent_trace.exceptions import PyAgentTraceError
 from pytest_pyagent_trace import _context as ctx
+from pytest_pyagent_trace._options import HTTP_INI, RECORDING, add_options, translate_for_recording
 from pytest_pyagent_trace._report import PROPERTY, SessionReport, TestUsage
-from pytest_pyagent_trace._settings import ModeSources, RecordMode, check_no_contradiction, resolve_mode
+from pytest_pyagent_trace._settings import ModeSources, command_line_mode, resolve_mode
 
 STATE = ctx.STATE
 TEST = ctx.TEST
-HTTP_INI = {
-    "pyagent_trace_scrub_headers": "More headers to redact in HTTP cassettes (Authorization, API keys, cookies are).",
-    "pyagent_trace_scrub_query": "More query parameters to redact in HTTP cassettes (key=, token=… are).",
-    "pyagent_trace_scrub_body_paths": "JSON body paths to redact in HTTP cassettes, e.g. auth.token, items.*.secret.",
-    "pyagent_trace_ignore_hosts": "Hosts (or host:port) whose HTTP traffic is never recorded nor replayed.",
-}
-USES = ("cassette", "cost_tracker", "trace_bus", "span_exporter", "spans", "span_tree")
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("pyagent-trace", "pyagent-trace: record/replay LLM calls, cost budgets, span assertions")
-    modes = [m.value for m in RecordMode]
-    group.addoption(
-        "--record-mode",
-        dest="pyagent_trace_record_mode",
-        choices=modes,
-        default=None,
-        help="none: replay only (default); once: record missing cassettes; new: record missing "
-        "calls; all: re-record everything.",
-    )
-    group.addoption(
-        "--record",
-        dest="pyagent_trace_record_mode",
-        action="store_const",
-        const="all",
-        help="Re-record every cassette (short for --record-mode=all). Spends real money.",
-    )
-    group.addoption(
-        "--replay",
-        dest="pyagent_trace_record_mode",
-        action="store_const",
-        const="none",
-        help="Replay only, never call an LLM (short for --record-mode=none).",
-    )
-    group.addoption(
-        "--allow-network",
-        dest="pyagent_trace_allow_network",
-        action="store_true",
-        default=False,
-        help="Do not block outbound network connections in replay mode.",
-    )
-    group.addoption(
-        "--strict-cassettes",
-        dest="pyagent_trace_strict",
-        action="store_true",
-        default=False,
-        help="Fail on recorded calls a test never used and on cassettes no collected test uses.",
-    )
-    group.addoption(
-        "--cost-report",
-        dest="pyagent_trace_cost_report",
-        default=None,
-        metavar="PATH",
-        help="Write the run's cost and cassette summary as JSON to PATH.",
-    )
-    parser.addini("pyagent_trace_record_mode", "Default record mode (none, once, new, all).", default="none")
-    parser.addini("pyagent_trace_cassette_dir", "One folder for all cassettes, relative to the rootdir.")
-    parser.addini("pyagent_trace_match", "How replay finds a call: messages (default) or order.", default="messages")
-    parser.addini(
-        "pyagent_trace_allowed_hosts", "Hosts reachable in replay mode besides loopback.", type="linelist", default=[]
-    )
-    for name, what in HTTP_INI.items():
-        parser.addini(name, what, type="linelist", default=[])
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    add_options(parser, pluginmanager)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -91,19 +34,25 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "cost_budget(usd=None, tokens=None, calls=None): fail the test when its LLM calls spend more."
     )
+    option = config.option
     try:
-        check_no_contradiction([str(a) for a in config.invocation_params.args])
-        mode = resolve_mode(
-            ModeSources(
-                None, config.getoption("pyagent_trace_record_mode"), str(config.getini("pyagent_trace_record_mode"))
-            )
-        )
+        record, replay = option.pyagent_trace_record, option.pyagent_trace_replay
+        given = command_line_mode(option.record_mode, record=record, replay=replay)
+        mode = resolve_mode(ModeSources(None, given, str(config.getini("pyagent_trace_record_mode"))))
     except PyAgentTraceError as err:
         raise pytest.UsageError(str(err)) from None
     match = str(config.getini("pyagent_trace_match"))
-    if match not in ("messages", "order"):
+    if match not in ctx.MATCHES:
         raise pytest.UsageError(f"ini option pyagent_trace_match = {match!r}: use messages or order.")
-    strict = bool(config.getoption("pyagent_trace_strict"))
+    with_recording = config.pluginmanager.has_plugin(RECORDING)
+    if with_recording:
+        translate_for_recording(config)
+    strict = bool(option.pyagent_trace_strict)
+    allow = bool(option.pyagent_trace_allow_network)
+    # pytest-recording's --block-network blocks every test itself; our ini key is ours alone.
+    block_all = (bool(option.block_network) and not with_recording) or bool(
+        config.getini("pyagent_trace_block_network")
+    )
     state = ctx.RunState(
         mode,
         SessionReport(mode.value, strict=strict),
@@ -111,51 +60,71 @@ def pytest_configure(config: pytest.Config) -> None:
         str(config.getini("pyagent_trace_cassette_dir")) or None,
         match,
         strict,
+        block_all=block_all and not allow,
+        allow_network=allow,
+        allowed_hosts=frozenset(ctx.ini_list(config, "pyagent_trace_allowed_hosts")),
+        narrowed=ctx.narrowed_modules(config),
     )
     config.stash[STATE] = state
     from pytest_pyagent_trace._reporter import RunReporter
 
     config.pluginmanager.register(RunReporter(config, state), "pyagent_trace_reporter")
-    if mode is RecordMode.NONE and not config.getoption("pyagent_trace_allow_network"):
-        from pytest_pyagent_trace._network import NetworkBlocker
-
-        allowed = frozenset(config.getini("pyagent_trace_allowed_hosts"))
-        state.blocker = NetworkBlocker(lambda: ctx.blocked_hint(state), allowed)
-        blocking = contextlib.ExitStack()
-        blocking.enter_context(state.blocker.active())
-        config.add_cleanup(blocking.close)
-
-
-def _uses_plugin(item: pytest.Item) -> bool:
-    names = getattr(item, "fixturenames", ())
-    return item.get_closest_marker("cassette") is not None or any(n in names for n in USES)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Before deselection: every collected test's cassette counts as used (stale detection)."""
+    """Before deselection: check each test's cassette marker, and note which cassettes
+    collected tests use (stale detection)."""
     state = config.stash[STATE]
-    modules: set[Path] = set()
     for item in items:
-        if item.path not in modules:  # the cassette folder depends on the module only
-            modules.add(item.path)
-            state.cassettes.add_module(ctx.default_cassette(item, state), Path(str(item.path)).parent)
-        if _uses_plugin(item):
-            state.cassettes.add_used(ctx.item_cassette(item, state))
+        module_dir = state.module_dir(item)
+        if ctx.uses_plugin(item):
+            path = ctx.checked_cassette_path(item, state)
+            if path is not None:
+                state.cassettes.add_used(path)
+        if Path(str(item.path)) in state.narrowed:
+            state.cassettes.add_partial(module_dir)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """A module some of whose tests were deselected (-k, -m, --lf, --deselect) is not whole:
+    its cassettes are never called stale."""
+    for item in items:
+        state = item.config.stash.get(STATE, None)
+        if state is not None:
+            state.cassettes.add_partial(state.module_dir(item))
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    """The network block and placeholder keys, around all attempts of a cassette test."""
     state = item.config.stash[STATE]
-    state.current_nodeid = item.nodeid
-    if state.blocker is not None:  # a test that records needs the real API, fixtures included
-        state.blocker.enabled = not ctx.records(item, state)
-    try:
+    plan = ctx.plan_for(item, state)
+    if plan is None:
         return (yield)
-    finally:
-        state.current_nodeid = ""
-        if state.blocker is not None:
-            state.blocker.enabled = True
+    state.current_nodeid = item.nodeid
+    with contextlib.ExitStack() as stack:
+        if plan.block:
+            stack.enter_context(state.network_blocker().active())
+        if plan.replays_only:
+            from pytest_pyagent_trace._keys import placeholder_keys
+
+            stack.enter_context(placeholder_keys())
+        try:
+            return (yield)
+        finally:
+            state.current_nodeid = ""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Each attempt starts fresh (pytest-rerunfailures, flaky retries); a bad marker fails
+    its own test here, never the run."""
+    if TEST in item.stash:
+        del item.stash[TEST]
+    error = item.stash.get(ctx.MARKER_ERROR, None)
+    if error is not None:
+        pytest.fail(error, pytrace=False)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -168,18 +137,18 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     try:
         result = yield
     except PyAgentTraceError as err:
-        failure = _close_http(http)
+        failure = _close_http(item, http)
         test = _finish(item)
         if failure is None and (test is None or not test.raised(err)):  # e.g. a network block
             raise
         failure = failure or str(err)  # a replay or budget error: its message is the whole story
     except BaseException:
-        failure = _close_http(http)
+        failure = _close_http(item, http)
         _finish(item)
         if failure is None:
             raise
     else:
-        failure = _close_http(http)
+        failure = _close_http(item, http)
     test = _finish(item)
     if failure is not None:  # raised outside the except block: no "During handling of..." chain
         pytest.fail(failure, pytrace=False)
@@ -198,18 +167,21 @@ def _open_http(item: pytest.Item) -> Any:
         return None
     from pytest_pyagent_trace._http_bridge import open_http
 
-    settings = {name: tuple(item.config.getini(name)) for name in HTTP_INI}
+    settings = {name: tuple(ctx.ini_list(item.config, name)) for name in HTTP_INI}
     return open_http(test.cassette, settings)
 
 
-def _close_http(http: Any) -> str | None:
+def _close_http(item: pytest.Item, http: Any) -> str | None:
     """The first HTTP replay miss, which an SDK reports only as a vague connection error."""
     if http is None:
         return None
     from pytest_pyagent_trace._http_bridge import close_http
 
     errors = close_http(http)
-    return str(errors[0]) if errors else None
+    if not errors:
+        return None
+    item.stash[TEST].asked = True
+    return str(errors[0])
 
 
 def _finish(item: pytest.Item) -> ctx.TestContext | None:
@@ -223,8 +195,12 @@ def _finish(item: pytest.Item) -> ctx.TestContext | None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     report = yield
-    if report.when == "teardown":
-        test = item.stash.get(TEST, None)
+    test = item.stash.get(TEST, None)
+    if report.when == "call" and test is not None:
+        test.passed = report.passed
+        if report.failed:
+            ctx.explain_unrun_async(item, report)
+    if report.when == "teardown" and item.stash.get(ctx.PLAN, None) is not None:
         state = item.config.stash[STATE]
         usage = test.usage() if test is not None else TestUsage(item.nodeid)
         if state.blocker is not None:
@@ -264,23 +240,29 @@ def span_exporter(request: pytest.FixtureRequest) -> Iterator[Any]:
     """An in-memory exporter holding only this test's finished spans."""
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    from pytest_pyagent_trace._spans import SpanRouter
+    from pytest_pyagent_trace._spans import SpanCaptureError, SpanRouter
 
     state = request.config.stash[STATE]
-    if state.router is None:
-        state.router = SpanRouter.install()
+    failure = ""
+    try:
+        router = state.router = state.router or SpanRouter.install()
+        router.check()
+    except SpanCaptureError as err:
+        failure = str(err)
+    if failure:  # outside the except block: no "During handling of..." chain
+        pytest.fail(failure, pytrace=False)
     exporter = InMemorySpanExporter()
-    state.router.route_to(exporter)
+    router.route_to(exporter)
     yield exporter
-    state.router.route_to(None)
+    router.route_to(None)
 
 
 @pytest.fixture
-def spans(span_exporter: Any) -> Any:
+def spans(request: pytest.FixtureRequest, span_exporter: Any) -> Any:
     """The test's finished spans (read live), with ``.find(...)``, ``.one(...)``, ``.names``."""
     from pytest_pyagent_trace._spans import CapturedSpans
 
-    return CapturedSpans(span_exporter)
+    return CapturedSpans(span_exporter, request.config.stash[STATE].router)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""In mode none every outbound connection of every test is refused, naming the host and
-how to record; loopback stays reachable; --allow-network and recording modes lift it.
+"""A cassette test that replays cannot reach the network: every outbound connection is
+refused, naming the host and how to record; loopback stays reachable. Tests that use
+none of the plugin are left alone unless the run asks for --block-network.
 
 No test here needs a network: refused names never reach DNS, and the "allowed" checks
 resolve numeric addresses, which getaddrinfo answers locally.
@@ -11,18 +12,28 @@ from plugin_testing import run, write_ini
 
 RESOLVE_NUMERIC = """
     import socket
+    import pytest
 
+    @pytest.mark.cassette
     def test_resolve():
+        assert socket.getaddrinfo("192.0.2.1", 443)
+"""
+UNMARKED = """
+    import socket
+
+    def test_plain():
         assert socket.getaddrinfo("192.0.2.1", 443)
 """
 
 
-def test_unmarked_test_reaching_a_host_fails_naming_it_and_how_to_record(project):
-    """A test that uses none of the plugin is still blocked, and the error says which host and what to run."""
+def test_a_replaying_cassette_test_reaching_a_host_fails_naming_it_and_how_to_record(project):
+    """The error says which host and what to run."""
     project.makepyfile(
         test_api="""
         import socket
+        import pytest
 
+        @pytest.mark.cassette
         def test_calls_openai():
             socket.create_connection(("api.openai.com", 443), timeout=1)
         """
@@ -35,11 +46,38 @@ def test_unmarked_test_reaching_a_host_fails_naming_it_and_how_to_record(project
         [
             '>*socket.create_connection(("api.openai.com", 443), timeout=1)',
             "*NetworkBlockedError: pyagent-trace blocked a network connection to api.openai.com:443. "
-            "Test test_api.py::test_calls_openai runs in record mode 'none'*"
+            "Test test_api.py::test_calls_openai replays its cassette (record mode 'none')*"
             "Record with: pytest --record-mode=once test_api.py::test_calls_openai*--allow-network*",
         ]
     )
     result.stdout.no_fnmatch_line("*_network.py*")
+
+
+def test_a_test_that_uses_nothing_of_the_plugin_gets_the_operating_systems_answer(project):
+    """No patch outside cassette tests: a lookup of an invalid name fails as it would without us."""
+    project.makepyfile(
+        test_db="""
+        import socket
+        import pytest
+
+        def test_database_host():
+            with pytest.raises(socket.gaierror):
+                socket.getaddrinfo("db.invalid", 5432)
+            assert socket.getaddrinfo.__module__ == "socket"
+        """
+    )
+
+    run(project).assert_outcomes(passed=1)
+
+
+def test_block_network_blocks_every_test_that_does_not_record(project):
+    """--block-network (ours when pytest-recording is absent) and the ini key block unmarked tests too."""
+    project.makepyfile(test_api=UNMARKED)
+
+    run(project, "-p", "no:recording", "--block-network").assert_outcomes(failed=1)
+    write_ini(project, "pyagent_trace_block_network = true")
+    run(project).assert_outcomes(failed=1)
+    run(project, "--allow-network").assert_outcomes(passed=1)
 
 
 def test_asyncio_clients_are_refused_too(project):
@@ -50,6 +88,7 @@ def test_asyncio_clients_are_refused_too(project):
         import pytest
         from pyagent_trace.exceptions import NetworkBlockedError
 
+        @pytest.mark.cassette
         async def test_async_client():
             with pytest.raises(NetworkBlockedError, match="api.anthropic.com:443"):
                 await asyncio.open_connection("api.anthropic.com", 443)
@@ -67,6 +106,7 @@ def test_connect_to_an_ip_address_is_refused(project):
         import pytest
         from pyagent_trace.exceptions import NetworkBlockedError
 
+        @pytest.mark.cassette
         def test_connect():
             with socket.socket() as sock, pytest.raises(NetworkBlockedError, match="192.0.2.1:80"):
                 sock.connect(("192.0.2.1", 80))
@@ -83,7 +123,9 @@ def test_loopback_stays_reachable(project):
     project.makepyfile(
         test_local="""
         import socket
+        import pytest
 
+        @pytest.mark.cassette
         def test_local_server():
             with socket.create_server(("127.0.0.1", 0)) as server:
                 port = server.getsockname()[1]
@@ -122,6 +164,7 @@ def test_a_test_marked_to_record_may_use_the_network_in_a_replay_session(project
         def test_records():
             assert socket.getaddrinfo("192.0.2.1", 443)
 
+        @pytest.mark.cassette
         def test_replays():
             with pytest.raises(ConnectionError):
                 socket.getaddrinfo("192.0.2.1", 443)
@@ -144,7 +187,9 @@ def test_refused_connections_are_counted_in_the_summary(project):
     project.makepyfile(
         test_api="""
         import socket
+        import pytest
 
+        @pytest.mark.cassette
         def test_tolerant_client():
             for host in ("api.openai.com", "api.anthropic.com"):
                 try:
@@ -166,7 +211,7 @@ def test_refused_connections_are_counted_in_the_summary(project):
 
 
 def test_network_in_a_fixture_is_blocked_and_named_for_its_test(project):
-    """A connection attempted while setting up a test is refused and attributed to that test."""
+    """A connection attempted while setting up a cassette test is refused and attributed to that test."""
     project.makepyfile(
         test_api="""
         import socket
@@ -176,6 +221,7 @@ def test_network_in_a_fixture_is_blocked_and_named_for_its_test(project):
         def client():
             socket.getaddrinfo("api.openai.com", 443)
 
+        @pytest.mark.cassette
         def test_uses_client(client):
             pass
         """
@@ -184,4 +230,4 @@ def test_network_in_a_fixture_is_blocked_and_named_for_its_test(project):
     result = run(project)
 
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*api.openai.com:443*Test test_api.py::test_uses_client runs in record mode 'none'*"])
+    result.stdout.fnmatch_lines(["*api.openai.com:443*Test test_api.py::test_uses_client replays its cassette*"])

@@ -9,12 +9,13 @@ from plugin_testing import run, write_ini
 
 def test_help_shows_the_group_its_options_and_ini_keys(project):
     """pytest --help lists the pyagent-trace group, every option and every ini key."""
-    result = run(project, "--help")
+    result = run(project, "-p", "no:recording", "--help")
 
     result.stdout.fnmatch_lines(
         [
             "pyagent-trace: record/replay LLM calls, cost budgets, span assertions:",
             "*--record-mode={none,once,new,all}*",
+            "*--block-network*",
             "*--record *Re-record every cassette*",
             "*--replay *Replay only*",
             "*--allow-network*",
@@ -22,7 +23,7 @@ def test_help_shows_the_group_its_options_and_ini_keys(project):
             "*--cost-report=PATH*",
         ]
     )
-    for key in ("record_mode", "cassette_dir", "match", "allowed_hosts"):
+    for key in ("record_mode", "cassette_dir", "match", "allowed_hosts", "block_network"):
         result.stdout.fnmatch_lines([f"  pyagent_trace_{key} (*):"])
 
 
@@ -101,7 +102,10 @@ def test_bad_marker_record_mode_fails_that_test_cleanly(project):
 
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["@pytest.mark.cassette(record_mode=…): unknown record mode 'sometimes'; choose one of: none, once, new, all."]
+        [
+            "*test_marked.py::test_marked: @pytest.mark.cassette(record_mode=…): unknown record mode 'sometimes'; "
+            "choose one of: none, once, new, all."
+        ]
     )
     result.stdout.no_fnmatch_line("*Traceback*")
 

@@ -128,6 +128,7 @@ def test_cost_report_json_holds_totals_and_one_entry_per_test(project):
         "cassettes_used": 2,
         "cassettes_written": 2,
         "cassettes_missing": [],
+        "tests_without_calls": [],
         "calls_replayed": 0,
         "calls_recorded": 3,
         "unused_calls": 0,
