@@ -1,8 +1,10 @@
 # Two commands do all set-up on a fresh machine (see README "Quick start"):
 #   make main   - the example agent test suite, replaying its shipped cassettes (zero API calls)
 #   make test   - the project's tests
+# Both run plain `pytest`, as users do: every option lives in a pyproject.toml.
 VENV ?= .venv
 PY := $(VENV)/bin/python
+PYTEST := $(abspath $(VENV))/bin/pytest
 
 .PHONY: main test lint typecheck bench
 
@@ -13,10 +15,10 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 main: $(VENV)/.installed
-	$(PY) -m pytest examples/agent_suite --replay -p no:cacheprovider
+	cd examples/agent_suite && $(PYTEST)
 
 test: $(VENV)/.installed
-	$(PY) -m pytest -n 2
+	$(PYTEST)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

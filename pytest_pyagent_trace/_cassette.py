@@ -200,14 +200,41 @@ class Cassette:
         )
         return ReplayExhaustedError(msg)
 
-    def add_recorded(self, agent: str, model: str, messages: Any, reply: Reply, duration_ms: float) -> None:
+    def add_recorded(
+        self,
+        agent: str,
+        model: str,
+        messages: Any,
+        reply: Reply,
+        duration_ms: float,
+        http_calls: list[RecordEntry] | None = None,
+    ) -> None:
+        """One recorded call. ``http_calls`` are the provider calls the callable made (see
+        ``INSIDE_LLM``): their reported usage, provider and cost are the call's own."""
         plain = to_plain_messages(messages)
-        estimated = reply.input_tokens is None or reply.output_tokens is None
-        input_tokens = reply.input_tokens
-        if input_tokens is None:
-            input_tokens = sum(count_tokens(str(m.get("content", ""))) for m in plain)
-        output_tokens = reply.output_tokens if reply.output_tokens is not None else count_tokens(reply.text)
-        cost = self.tracker.prices.cost(model, input_tokens, output_tokens)
+        calls = [e for e in http_calls or () if not e.tokens_estimated]
+        metadata: dict[str, Any] = {"recorded_by": self.recorded_by} if self.recorded_by else {}
+        if calls:
+            input_tokens = sum(e.input_tokens for e in calls)
+            output_tokens = sum(e.output_tokens for e in calls)
+            model = calls[-1].model or model
+            priced = all(e.priced for e in calls)
+            cost: float | None = sum(e.cost_usd for e in calls) if priced else None
+            estimated = False
+            metadata |= {
+                "provider": calls[-1].metadata.get("provider", ""),
+                "cache_read_tokens": sum(int(e.metadata.get("cache_read_tokens") or 0) for e in calls),
+                "cache_write_tokens": sum(int(e.metadata.get("cache_write_tokens") or 0) for e in calls),
+            }
+        else:
+            estimated = reply.input_tokens is None or reply.output_tokens is None
+            input_tokens = (
+                reply.input_tokens
+                if reply.input_tokens is not None
+                else sum(count_tokens(str(m.get("content", ""))) for m in plain)
+            )
+            output_tokens = reply.output_tokens if reply.output_tokens is not None else count_tokens(reply.text)
+            cost = self.tracker.prices.cost(model, input_tokens, output_tokens)
         entry = RecordEntry(
             LLM_CALL,
             agent_name=agent,
@@ -222,7 +249,7 @@ class Cassette:
             priced=cost is not None,
             messages=plain,
             response=reply.text,
-            metadata={"recorded_by": self.recorded_by} if self.recorded_by else {},
+            metadata=metadata,
         )
         self.recorded.append(entry)
         self.account(entry, replayed=False)

@@ -6,6 +6,7 @@ It replays through the test's ``Cassette``, records through the real callable, o
 
 from __future__ import annotations
 
+import contextvars
 import inspect
 import time
 from dataclasses import dataclass
@@ -14,9 +15,19 @@ from typing import TYPE_CHECKING, Any
 from pyagent_trace.exceptions import ConfigError, PyAgentTraceError, ReplayExhaustedError
 
 if TYPE_CHECKING:
+    from pyagent_trace._recording import RecordEntry
     from pytest_pyagent_trace._cassette import Cassette
 
-__all__ = ["CassetteLLM", "Reply", "read_reply"]
+__all__ = ["INSIDE_LLM", "CassetteLLM", "Reply", "read_reply"]
+
+INSIDE_LLM: contextvars.ContextVar[list[RecordEntry] | None] = contextvars.ContextVar(
+    "pyagent_trace_inside_cassette_llm", default=None
+)
+"""While ``cassette.llm()`` records a call, the provider HTTP calls its callable makes.
+
+One call is one call: the LLM level owns it (replay answers it without running the
+callable, so no HTTP happens then), and the HTTP calls made while recording give it
+their real usage, provider and cost instead of becoming entries of their own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +123,15 @@ class CassetteLLM:
             )
             raise ConfigError(msg)
         started = time.perf_counter()
-        result = self._real(messages)
-        if inspect.isawaitable(result):
-            result = await result
+        inside: list[RecordEntry] = []
+        token = INSIDE_LLM.set(inside)
+        try:
+            result = self._real(messages)
+            if inspect.isawaitable(result):
+                result = await result
+        finally:
+            INSIDE_LLM.reset(token)
         duration_ms = (time.perf_counter() - started) * 1000
         reply = read_reply(result)
-        self._cassette.add_recorded(self.agent_name, self._model, messages, reply, duration_ms)
+        self._cassette.add_recorded(self.agent_name, self._model, messages, reply, duration_ms, inside)
         return reply.text

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from pyagent_trace.http import HttpCassette, emit_genai_span, is_llm_entry
 from pyagent_trace.scrub import ScrubConfig
+from pytest_pyagent_trace._cassette_llm import INSIDE_LLM
 
 if TYPE_CHECKING:
     from pyagent_trace._recording import RecordEntry
@@ -28,6 +29,10 @@ def open_http(cassette: Cassette, settings: Mapping[str, tuple[str, ...]]) -> Ht
     """
 
     def recorded(entry: RecordEntry) -> None:
+        inside = INSIDE_LLM.get()
+        if inside is not None and is_llm_entry(entry):  # part of a cassette.llm() call: one call, not two
+            inside.append(entry)
+            return
         if cassette.recorded_by:
             entry.metadata["recorded_by"] = cassette.recorded_by
         cassette.recorded.append(entry)
