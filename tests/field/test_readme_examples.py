@@ -1,0 +1,41 @@
+"""The README's test examples, run as written: recorded against a fake provider on
+127.0.0.1, then replayed with the provider stopped and no API key in the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from field_project import FieldProject
+
+README = (Path(__file__).parents[2] / "README.md").read_text()
+
+
+def readme_block(section: str) -> str:
+    """The first ```python block after the heading ``section``."""
+    start = README.index(f"\n{section}\n")
+    code = README.index("```python\n", start) + len("```python\n")
+    return README[code : README.index("```", code)]
+
+
+def test_the_readme_examples_record_then_replay_offline_with_no_key(field: FieldProject, fake_server):
+    """'A first test' and 'With pyagent-patterns agents' pass recording, replay offline keyless, and stay strict."""
+    field.configure()
+    field.write("test_example.py", readme_block("## A first test"))
+    field.write("test_patterns.py", readme_block("## With pyagent-patterns agents"))
+    live = {"OPENAI_API_KEY": "sk-test-readme0123456789abcdef", "OPENAI_BASE_URL": f"{fake_server.url}/v1"}
+
+    recorded = field.pytest("--record-mode=once", "--snapshot-update", env=live)
+    fake_server.stop()
+    replayed = field.pytest()
+    strict = field.pytest("--strict-cassettes")
+
+    assert recorded.outcomes() == {"passed": 2}, recorded
+    assert replayed.outcomes() == {"passed": 2}, replayed
+    assert strict.outcomes() == {"passed": 2}, strict
+    assert "2 cassettes used, 0 written" in replayed.stdout
+    brief = field.cassette("test_patterns", "test_brief")
+    calls = field.entries(brief)
+    assert [c["agent_name"] for c in calls] == ["extractor", "writer"]
+    assert field.entries(brief, "http_interaction") == []  # the SDK call inside cassette.llm is that call
+    assert [(c["input_tokens"], c["output_tokens"], c["tokens_estimated"]) for c in calls] == [(120, 30, False)] * 2
+    assert "sk-test-readme" not in field.cassette("test_example", "test_summary").read_text()
