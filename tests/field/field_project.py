@@ -16,7 +16,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,14 +75,24 @@ _OUTCOME = re.compile(r"(\d+) ([a-z]+)")
 _PLURALS = {"errors": "error", "warnings": "warning", "reruns": "rerun"}
 
 
-@dataclass
-class Result:
-    """A finished pytest run: exit code, output, and the counts of its final summary line."""
+class Result(str):
+    """A finished pytest run: exit code, output, and the counts of its final summary line.
+
+    It is also a string, its whole story (command, exit code, stdout, stderr), so that
+    ``assert result.ret == 0, result`` shows all of it: pytest cuts the repr of any other
+    object in an assertion message to 240 characters.
+    """
 
     args: list[str]
     ret: int
     stdout: str
     stderr: str
+
+    def __new__(cls, args: list[str], ret: int, stdout: str, stderr: str) -> Result:
+        text = f"$ {' '.join(args)}  -> exit {ret}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+        self = super().__new__(cls, text)
+        self.args, self.ret, self.stdout, self.stderr = args, ret, stdout, stderr
+        return self
 
     @property
     def output(self) -> str:
@@ -96,9 +105,6 @@ class Result:
                 found = _OUTCOME.findall(line.split(" in ")[0])
                 return {_PLURALS.get(noun, noun): int(count) for count, noun in found}
         raise AssertionError(f"no summary line in the output of {self.args}:\n{self}")
-
-    def __str__(self) -> str:
-        return f"$ {' '.join(self.args)}  -> exit {self.ret}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
 
 
 def load_fake_providers() -> Any:
