@@ -74,8 +74,15 @@ def build_entry(
         metadata: dict[str, Any] = {"provider": "", "operation": "", "http": interaction}
         return RecordEntry(HTTP_INTERACTION, agent_name=agent_name, timestamp=timestamp,
                            duration_ms=round(duration_ms, 3), metadata=metadata)  # fmt: skip
-    usage = call.usage if call.usage is not None else _estimated(call)
-    cost = _cost(prices, call, usage)
+    status = (interaction.get("response") or {}).get("status")
+    failed = isinstance(status, int) and status >= 400
+    if call.usage is not None:
+        usage, estimated = call.usage, False
+    elif failed:  # an error response reports no usage and is not billed: nothing to estimate
+        usage, estimated = Usage(0, 0), False
+    else:
+        usage, estimated = _estimated(call), True
+    cost = 0.0 if failed and call.usage is None else _cost(prices, call, usage)
     metadata = {
         "provider": call.provider,
         "operation": call.operation,
@@ -94,7 +101,7 @@ def build_entry(
         output_tokens=usage.output_tokens,
         tokens=usage.input_tokens + usage.output_tokens,
         cost_usd=round(cost or 0.0, _USD_DECIMALS),
-        tokens_estimated=call.usage is None,
+        tokens_estimated=estimated,
         priced=cost is not None,
         messages=call.messages,
         response=call.text,

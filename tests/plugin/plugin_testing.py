@@ -44,8 +44,11 @@ def ask(text):
 
 
 # Third-party plugins of the dev environment that inner sessions do not need (ddtrace alone
-# adds a second to each start).
-INNER_FLAGS = ("-p", "no:cacheprovider", "-p", "no:ddtrace", "-p", "no:anyio", "-p", "no:platformdirs", "-W", "error")
+# adds a second to each start; logfire's two import OpenTelemetry into every session).
+INNER_FLAGS = (
+    *("-p", "no:cacheprovider", "-p", "no:ddtrace", "-p", "no:anyio", "-p", "no:platformdirs"),
+    *("-p", "no:logfire", "-p", "no:pytest_logfire", "-W", "error"),
+)
 
 
 def write_ini(pytester: pytest.Pytester, *lines: str) -> None:
