@@ -24,6 +24,7 @@ import orjson
 
 from pyagent_trace._recording import RecordEntry, load_entries, save_entries
 from pyagent_trace.exceptions import ConfigError
+from pyagent_trace.http._convert import without_volatile
 
 __all__ = ["cassette_lock", "check_cassette_path", "read_cassette", "write_cassette"]
 
@@ -72,11 +73,18 @@ def cassette_lock(path: Path) -> Iterator[None]:
 
 
 def _content_key(entry: RecordEntry) -> bytes:
-    return orjson.dumps(dataclasses.replace(entry, timestamp=0.0, duration_ms=0.0), option=orjson.OPT_SORT_KEYS)
+    """What must be equal for a re-recorded entry to count as unchanged: all but its time,
+    its duration and, for HTTP, volatile headers (``date``, request ids, rate limits)."""
+    stable = dataclasses.replace(entry, timestamp=0.0, duration_ms=0.0)
+    http = entry.metadata.get("http")
+    if isinstance(http, dict):
+        stable = dataclasses.replace(stable, metadata={**entry.metadata, "http": without_volatile(http)})
+    return orjson.dumps(stable, option=orjson.OPT_SORT_KEYS)
 
 
 def _stabilised(new: list[RecordEntry], old: list[RecordEntry]) -> list[RecordEntry]:
-    """``new`` with the volatile fields of identical ``old`` entries carried over."""
+    """``new``, where an entry equal to an ``old`` one but for volatile fields is that old
+    entry: re-recording unchanged behaviour writes the same bytes."""
     previous: dict[bytes, deque[RecordEntry]] = defaultdict(deque)
     for entry in old:
         previous[_content_key(entry)].append(entry)
@@ -84,8 +92,7 @@ def _stabilised(new: list[RecordEntry], old: list[RecordEntry]) -> list[RecordEn
     for entry in new:
         same = previous.get(_content_key(entry))
         if same:
-            kept = same.popleft()
-            entry = dataclasses.replace(entry, timestamp=kept.timestamp, duration_ms=kept.duration_ms)
+            entry = same.popleft()
         result.append(entry)
     return result
 

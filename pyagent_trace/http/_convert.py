@@ -110,14 +110,49 @@ def request_body(request: Any) -> bytes | None:
     return str(body).encode("utf-8")
 
 
+# Trace context differs on every run (ids, and with some SDKs the test order): never stored.
+TRACE_CONTEXT_HEADERS = frozenset({"traceparent", "tracestate", "baggage"})
+# Response headers that change on every call though the answer does not: a re-record of an
+# unchanged interaction keeps the stored ones, so the cassette stays byte-identical.
+VOLATILE_HEADERS = frozenset(
+    {"date", "age", "expires", "x-request-id", "request-id", "x-amzn-requestid", "cf-ray", "server-timing",
+     "openai-processing-ms", "x-envoy-upstream-service-time", "x-goog-request-id", "retry-after"}
+)  # fmt: skip
+VOLATILE_PREFIXES = ("x-ratelimit-", "anthropic-ratelimit-", "ratelimit-")
+
+
+def is_volatile_header(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in VOLATILE_HEADERS or lowered in TRACE_CONTEXT_HEADERS or lowered.startswith(VOLATILE_PREFIXES)
+
+
 def request_to_dict(request: Any) -> dict[str, Any]:
-    """A vcrpy ``Request`` as ``{"method", "url", "headers", "body"}``."""
+    """A vcrpy ``Request`` as ``{"method", "url", "headers", "body"}``, trace context left out."""
+    headers = headers_to_dict(request.headers.items())
     return {
         "method": str(request.method).upper(),
         "url": str(request.uri),
-        "headers": headers_to_dict(request.headers.items()),
+        "headers": {k: v for k, v in headers.items() if k not in TRACE_CONTEXT_HEADERS},
         **parse_body(request_body(request)),
     }
+
+
+def without_volatile(interaction: dict[str, Any]) -> dict[str, Any]:
+    """The interaction with its volatile headers removed: what must be equal for a re-record
+    to count as unchanged."""
+    stable = {}
+    for side in ("request", "response"):
+        part = interaction.get(side)
+        if isinstance(part, dict):
+            headers = part.get("headers")
+            kept = (
+                {k: v for k, v in headers.items() if not is_volatile_header(str(k))}
+                if isinstance(headers, dict)
+                else {}
+            )
+            part = {**part, "headers": kept}
+        stable[side] = part
+    return stable
 
 
 def _decompress(data: bytes, encoding: str) -> bytes | None:

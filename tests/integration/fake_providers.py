@@ -236,8 +236,10 @@ class FakeProviderServer:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def start(self) -> FakeProviderServer:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+    def start(self, port: int = 0) -> FakeProviderServer:
+        """Serve on ``port`` (0: a free one); a new server on an old port restarts the numbering."""
+        self.counter = itertools.count(1)
+        self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.owner = self
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-providers", daemon=True

@@ -127,3 +127,38 @@ def test_tenant():
     assert "tenant-secret-42" not in text
     assert "alice-42" not in text
     assert KEY not in text
+
+
+TEST_TWO_PROVIDERS = f'''
+import os
+import anthropic
+import openai
+import pytest
+
+@pytest.mark.cassette
+def test_two():
+    base = os.environ["FAKE_BASE"]
+    openai.OpenAI(api_key="{KEY}", base_url=base + "/v1", max_retries=0).chat.completions.create(
+        model="gpt-4o-mini", messages=[{{"role": "user", "content": "hi"}}]
+    )
+    anthropic.Anthropic(api_key="{KEY}", base_url=base, max_retries=0).messages.create(
+        model="claude-haiku-4-5", max_tokens=50, messages=[{{"role": "user", "content": "hi"}}]
+    )
+'''
+
+
+def test_re_recording_unchanged_http_calls_gives_a_byte_identical_cassette(project, fake_server, monkeypatch):
+    """date headers, durations, timestamps and trace context differ between recordings; the file does not."""
+    project.makepyfile(test_two=TEST_TWO_PROVIDERS)
+    monkeypatch.setenv("FAKE_BASE", fake_server.url)
+    port = int(fake_server.url.rsplit(":", 1)[1])
+    run(project, "--record-mode=once").assert_outcomes(passed=1)
+    cassette = project.path / "cassettes" / "test_two" / "test_two.jsonl"
+    first = cassette.read_bytes()
+    fake_server.stop()
+    fake_server.start(port)  # the same deterministic answers again, a second later
+
+    run(project, "--record").assert_outcomes(passed=1)
+
+    assert b"traceparent" not in first
+    assert cassette.read_bytes() == first
