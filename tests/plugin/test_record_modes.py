@@ -277,3 +277,20 @@ def test_test_that_errors_before_any_call_writes_no_cassette(project):
     run(project, "--record-mode=all").assert_outcomes(failed=1)
 
     assert not (project.path / "cassettes").exists()
+
+
+def test_a_call_recorded_by_a_test_that_then_fails_its_budget_is_written_once(project):
+    """Mode new, one new call, then assert_under(calls=0) fails: the cassette holds that call once."""
+    project.makepyfile(
+        test_budget="""
+        from fake_llm import FakeLLM, ask
+
+        async def test_over(cassette, cost_tracker):
+            await cassette.llm(FakeLLM(), agent_name="planner")(ask("plan"))
+            cost_tracker.assert_under(calls=0)
+        """
+    )
+
+    run(project, "--record-mode=new").assert_outcomes(failed=1)
+
+    assert len(calls_in(project.path / "cassettes/test_budget/test_over.jsonl")) == 1
