@@ -127,20 +127,22 @@ class Recorder:
         )
 
     def end(self, final_output: str = "", **metadata: Any) -> RecordEntry:
-        """Mark the end of the pattern run; ``duration_ms`` counts from ``start``."""
+        """Mark the end of the pattern run; ``duration_ms`` counts from ``start``.
+
+        The run's totals go in ``metadata`` (``total_tokens``, ``total_cost_usd``), never in
+        the entry's ``tokens`` / ``cost_usd``: readers that add those up over every line
+        (pyagent-studio's summary does) would count each call twice.
+        """
         elapsed = 0.0 if self._started_at is None else (time.perf_counter() - self._started_at) * 1000
-        with self._lock:
-            total = sum(e.tokens for e in self._entries if e.event_type == LLM_CALL)
+        totals = {"total_tokens": self.total_tokens, "total_cost_usd": self.total_cost}
         return self._append(
             RecordEntry(
                 "pattern_end",
                 pattern_type=self._pattern,
                 timestamp=time.time(),
                 duration_ms=elapsed,
-                tokens=total,
-                cost_usd=self.total_cost,
                 response=final_output,
-                metadata=metadata,
+                metadata={**totals, **metadata},
             )
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -211,3 +212,17 @@ def test_the_file_has_one_line_per_entry_even_when_a_value_looks_like_the_line_s
     data = dump_lines(rows)
     assert data == b"".join(orjson.dumps(r, option=orjson.OPT_NON_STR_KEYS) + b"\n" for r in rows)
     assert dump_lines([]) == b""
+
+
+def test_summing_tokens_and_cost_over_every_line_counts_each_call_once(tmp_path):
+    """pyagent-studio adds up ``tokens`` over all lines: the pattern_end line keeps its totals in metadata."""
+    recorder = Recorder()
+    recorder.start(pattern_name="pipeline")
+    recorder.record_llm_call("a", [{"role": "user", "content": "q"}], "r", model="gpt-4o-mini", input_tokens=200,
+                             output_tokens=167)  # fmt: skip
+    end = recorder.end(final_output="r")
+    rows = [json.loads(line) for line in recorder.save(tmp_path / "run.jsonl").read_text().splitlines()]
+
+    assert sum(row.get("tokens", 0) for row in rows) == 367
+    assert sum(row.get("cost_usd", 0.0) for row in rows) == recorder.total_cost
+    assert end.metadata == {"total_tokens": 367, "total_cost_usd": recorder.total_cost}
