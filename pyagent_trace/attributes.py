@@ -68,6 +68,17 @@ EXCEPTION_MESSAGE: Final = "exception.message"
 EXCEPTION_EVENT: Final = "exception"
 """Span event name for an error reported by a bus event (no Python exception to record)."""
 
+# -- attributes other libraries' spans carry that differ between runs or machines ---------
+# (instrumented SDKs such as anthropic 2.x, pydantic-ai, LangChain); span snapshots mask them.
+SERVER_ADDRESS: Final = "server.address"
+SERVER_PORT: Final = "server.port"
+URL_FULL: Final = "url.full"
+HTTP_URL: Final = "http.url"
+GEN_AI_RESPONSE_ID: Final = "gen_ai.response.id"
+GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: Final = "gen_ai.response.time_to_first_chunk"
+GEN_AI_CONVERSATION_ID: Final = "gen_ai.conversation.id"
+GEN_AI_TOOL_CALL_ID: Final = "gen_ai.tool.call.id"
+
 # -- bus events mapped by OpenTelemetryBridge (pyagent_trace.exporters.otel) ---------------
 PATTERN_TOKEN_ESTIMATE: Final = "pyagent.pattern.token_estimate"
 COMPRESS_ORIGINAL_TOKENS: Final = "pyagent.compress.original_tokens"

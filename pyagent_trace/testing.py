@@ -34,6 +34,7 @@ __all__ = [
     "IncrementalIdGenerator",
     "find_spans",
     "make_test_tracer_provider",
+    "own_spans",
     "spans_as_dicts",
     "spans_to_tree",
 ]
@@ -41,9 +42,19 @@ __all__ = [
 DURATION_PLACEHOLDER = "<duration_ms>"
 STACKTRACE_PLACEHOLDER = "<stacktrace>"
 
+# Values that change between runs, machines or base URLs, whoever's span carries them: a
+# snapshot recorded against one server on one day must pass against another.
 _VOLATILE: Mapping[str, str] = {
     attr.EXEC_DURATION_MS: DURATION_PLACEHOLDER,
     attr.EXCEPTION_STACKTRACE: STACKTRACE_PLACEHOLDER,
+    attr.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK: "<duration>",
+    attr.SERVER_ADDRESS: "<server.address>",
+    attr.SERVER_PORT: "<server.port>",
+    attr.URL_FULL: "<url>",
+    attr.HTTP_URL: "<url>",
+    attr.GEN_AI_RESPONSE_ID: "<response.id>",
+    attr.GEN_AI_CONVERSATION_ID: "<conversation.id>",
+    attr.GEN_AI_TOOL_CALL_ID: "<tool_call.id>",
 }
 
 
@@ -133,12 +144,29 @@ def _node(span: ReadableSpan, roots: Sequence[tuple[str, str]]) -> dict[str, Any
     return node
 
 
-def _walk(spans: Sequence[ReadableSpan]) -> Iterable[tuple[ReadableSpan, ReadableSpan | None]]:
-    """Depth-first pre-order of (span, parent), siblings by start time then name."""
+def own_spans(spans: Iterable[ReadableSpan]) -> list[ReadableSpan]:
+    """Only the spans pyagent-trace emitted (its instrumentation scope), not those of
+    instrumented SDKs or frameworks: a tree of them survives an SDK upgrade."""
+    return [
+        span
+        for span in spans
+        if span.instrumentation_scope is not None and span.instrumentation_scope.name == attr.INSTRUMENTATION_NAME
+    ]
+
+
+def _walk(
+    spans: Sequence[ReadableSpan], every: Sequence[ReadableSpan] | None = None
+) -> Iterable[tuple[ReadableSpan, ReadableSpan | None]]:
+    """Depth-first pre-order of (span, parent), siblings by start time then name. With
+    ``every`` (the spans ``spans`` was filtered from), a span whose parent was filtered
+    out hangs under its nearest kept ancestor."""
     present = {_span_key(span) for span in spans}
+    parents = {_span_key(span): _parent_key(span) for span in every or ()}
     children: dict[tuple[int, int] | None, list[ReadableSpan]] = {}
     for span in spans:
         parent_key = _parent_key(span)
+        while parent_key is not None and parent_key not in present and parent_key in parents:
+            parent_key = parents[parent_key]
         children.setdefault(parent_key if parent_key in present else None, []).append(span)
     stack: list[tuple[ReadableSpan, ReadableSpan | None]] = [
         (span, None) for span in reversed(_ordered(children.get(None, ())))
@@ -150,19 +178,22 @@ def _walk(spans: Sequence[ReadableSpan]) -> Iterable[tuple[ReadableSpan, Readabl
         stack.extend((kid, span) for kid in reversed(kids))
 
 
-def spans_to_tree(spans: Sequence[ReadableSpan]) -> list[dict[str, Any]]:
+def spans_to_tree(spans: Sequence[ReadableSpan], *, own_only: bool = False) -> list[dict[str, Any]]:
     """Finished spans as nested plain dicts, identical from run to run.
 
     Each node is ``{"name", "kind", "status", ["status_description"], "attributes",
-    ["events"], "children"}``. Attributes are sorted; ``pyagent.exec.duration_ms`` and
-    stack traces become placeholders; the working directory, interpreter prefix, temp
-    dir and home in string values become ``<cwd>``, ``<prefix>``, ``<tmp>``, ``<home>``.
-    A span whose parent is not among ``spans`` is a root.
+    ["events"], "children"}``. Attributes are sorted; durations, stack traces, server
+    addresses, ports, URLs, response, conversation and tool-call ids become placeholders
+    whoever's span carries them; the working directory, interpreter prefix, temp dir and
+    home in string values become ``<cwd>``, ``<prefix>``, ``<tmp>``, ``<home>``. A span
+    whose parent is not among ``spans`` is a root. ``own_only`` keeps pyagent-trace's
+    spans alone (see :func:`own_spans`), each under its nearest kept ancestor.
     """
     roots = _path_roots()
     nodes: dict[int, dict[str, Any]] = {}
     tree: list[dict[str, Any]] = []
-    for span, parent in _walk(spans):
+    kept = own_spans(spans) if own_only else spans
+    for span, parent in _walk(kept, spans if own_only else None):
         node = _node(span, roots)
         node["children"] = []
         nodes[id(span)] = node

@@ -152,15 +152,22 @@ class SpanTree:
     """The test's spans as a normalised tree, computed when compared or read.
 
     ``span_tree == snapshot`` stores the tree with syrupy; ``span_tree == [...]`` compares
-    plain data; ``span_tree.value`` is the tree now.
+    plain data; ``span_tree.value`` is the tree now; ``span_tree.own`` keeps only
+    pyagent-trace's spans (not those of instrumented SDKs and frameworks).
     """
 
-    def __init__(self, spans: CapturedSpans) -> None:
+    def __init__(self, spans: CapturedSpans, *, own_only: bool = False) -> None:
         self._spans = spans
+        self._own_only = own_only
+
+    @property
+    def own(self) -> SpanTree:
+        """The same tree with only pyagent-trace's own spans: ``assert span_tree.own == snapshot``."""
+        return SpanTree(self._spans, own_only=True)
 
     @property
     def value(self) -> list[dict[str, Any]]:
-        return spans_to_tree(list(self._spans))
+        return spans_to_tree(list(self._spans), own_only=self._own_only)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, SpanTree):

@@ -204,3 +204,30 @@ def test_a_changed_tree_fails_against_the_snapshot_with_a_diff(snapshotted, monk
 
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*'pipeline.step_count': 2*", "*'pipeline.step_count': 3*"])
+
+
+def test_own_tree_and_syrupy_matchers_make_snapshots_survive_other_libraries(project, monkeypatch):
+    """span_tree.own drops an SDK's spans; syrupy's props/path_type matchers work on span_tree."""
+    project.makepyfile(
+        test_own="""
+        import os
+        from opentelemetry import trace
+        from pyagent_patterns import Agent, Message
+        from pyagent_trace import traced_agent
+        from syrupy.matchers import path_type
+        from fake_llm import FakeLLM
+
+        async def test_own(cassette, span_tree, snapshot):
+            agent = traced_agent(Agent("writer", cassette.llm(FakeLLM(), agent_name="writer")))
+            with trace.get_tracer("some.sdk").start_as_current_span("sdk.call") as span:
+                span.set_attribute("sdk.run", os.environ.get("RUN", "1"))
+                await agent.run([Message.user("hi")])
+            assert [node["name"] for node in span_tree.own.value] == ["invoke_agent writer"]
+            assert span_tree.own == snapshot
+            assert span_tree == snapshot(matcher=path_type({r".*sdk\\.run": (str,)}, regex=True))
+        """
+    )
+    run(project, "--record-mode=once", "--snapshot-update").assert_outcomes(passed=1)
+    monkeypatch.setenv("RUN", "2")  # the SDK's span changes; the matcher and .own do not care
+
+    run(project).assert_outcomes(passed=1)

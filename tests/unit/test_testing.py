@@ -188,3 +188,47 @@ def test_find_spans_filters_by_name_and_attributes(exporter, tracer):
     assert [s.name for s in find_spans(spans, "chat")] == ["chat"]
     assert find_spans(spans, "chat", **{attr.AGENT_NAME: "bear"}) == []
     assert find_spans(spans, **{"missing.key": None}) == []
+
+
+def test_spans_to_tree_masks_what_other_libraries_spans_carry_per_run(exporter, tracer):
+    """Server address, port, URL, response/conversation/tool-call ids and time to first chunk are placeholders."""
+    volatile = {
+        "server.address": "127.0.0.1",
+        "server.port": 43117,
+        "url.full": "http://127.0.0.1:43117/v1/messages",
+        "gen_ai.response.id": "msg_01AbC",
+        "gen_ai.response.time_to_first_chunk": 0.2183,
+        "gen_ai.conversation.id": "conv-9",
+        "gen_ai.tool.call.id": "call_7",
+        "gen_ai.request.model": "claude-haiku-4-5",
+    }
+    tracer.start_span("chat claude-haiku-4-5", attributes=volatile).end()
+
+    (node,) = spans_to_tree(exporter.get_finished_spans())
+
+    assert node["attributes"] == {
+        "gen_ai.conversation.id": "<conversation.id>",
+        "gen_ai.request.model": "claude-haiku-4-5",
+        "gen_ai.response.id": "<response.id>",
+        "gen_ai.response.time_to_first_chunk": "<duration>",
+        "gen_ai.tool.call.id": "<tool_call.id>",
+        "server.address": "<server.address>",
+        "server.port": "<server.port>",
+        "url.full": "<url>",
+    }
+
+
+def test_own_only_keeps_pyagent_spans_under_their_nearest_kept_ancestor(exporter):
+    """An SDK's span between our agent span and our client span disappears; nesting survives."""
+    provider = testing.make_test_tracer_provider(exporter)
+    ours, sdk = provider.get_tracer(attr.INSTRUMENTATION_NAME), provider.get_tracer("anthropic")
+    with ours.start_as_current_span("invoke_agent writer"), sdk.start_as_current_span("anthropic.messages.create"):
+        ours.start_span("chat claude-haiku-4-5").end()
+
+    every = spans_to_tree(exporter.get_finished_spans())
+    own = spans_to_tree(exporter.get_finished_spans(), own_only=True)
+
+    assert [n["name"] for n in every[0]["children"]] == ["anthropic.messages.create"]
+    assert [(n["name"], [c["name"] for c in n["children"]]) for n in own] == [
+        ("invoke_agent writer", ["chat claude-haiku-4-5"])
+    ]
