@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from field_project import FieldProject
 
+
 def test_span_fixtures_join_logfire(field: FieldProject):
     """With logfire.configure() in conftest.py, spans and span_tree see the test's spans, logfire's own too."""
     pytest.importorskip("logfire")

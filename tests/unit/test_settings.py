@@ -58,7 +58,7 @@ def test_a_checked_marker_keeps_its_values():
 @pytest.mark.parametrize(
     ("args", "kwargs", "message"),
     [
-        ((), {"record_mod": "new"}, "t.py::test: @pytest.mark.cassette: unknown argument 'record_mod'; the arguments are"),
+        ((), {"record_mod": "new"}, "t.py::test: @pytest.mark.cassette: unknown argument 'record_mod'; the"),
         ((), {"path": 123}, "path=123 is a int; give a file name"),
         (("a.jsonl", "b.jsonl"), {}, "give one cassette path"),
         (("a.jsonl",), {"path": "b.jsonl"}, "give one cassette path"),
