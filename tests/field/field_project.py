@@ -24,8 +24,10 @@ __all__ = ["BASE_ADDOPTS", "FAKE_LLM", "FieldProject", "Result", "load_fake_prov
 BIN = Path(sys.executable).parent
 PYTEST = BIN / "pytest"
 # ddtrace's pytest plugin (the [datadog] extra of the dev environment) adds a second to
-# each start; a user of ours would not have it. The cache would only litter the project.
-BASE_ADDOPTS = "-p no:ddtrace -p no:cacheprovider"
+# each start, logfire's two (dev extra) half a second: a user of ours would not have them
+# (logfire's plugin does nothing unless given --logfire). The cache would only litter the
+# project.
+BASE_ADDOPTS = "-p no:ddtrace -p no:logfire -p no:pytest_logfire -p no:cacheprovider"
 
 # Removed from the subprocess environment unless a test sets them.
 _SCRUBBED = (
@@ -106,6 +108,21 @@ class Result(str):
                 return {_PLURALS.get(noun, noun): int(count) for count, noun in found}
         raise AssertionError(f"no summary line in the output of {self.args}:\n{self}")
 
+    def report_of(self, test: str) -> str:
+        """The failure or error section pytest printed for ``test`` (a test name, e.g.
+        ``test_two``), without its header line; '' when there is none."""
+        header = re.compile(rf"^_+ (?:(?:ERROR|FAILURE) at \w+ of )?{re.escape(test)} _+$")
+        lines = self.stdout.splitlines()
+        for start, line in enumerate(lines):
+            if header.match(line):
+                body = []
+                for later in lines[start + 1 :]:
+                    if later.startswith(("___", "===")) or (later.startswith("---") and "Captured" not in later):
+                        break
+                    body.append(later)
+                return "\n".join(body).strip("\n")
+        return ""
+
 
 def load_fake_providers() -> Any:
     """tests/integration/fake_providers.py, loaded by path (tests are not a package)."""
@@ -167,9 +184,7 @@ class FieldProject:
     def environment(self, env: dict[str, str | None] | None = None) -> dict[str, str]:
         """The subprocess environment: this process's, cleaned, plus the project's and
         the run's variables (a value of None removes one)."""
-        result = {
-            k: v for k, v in os.environ.items() if k not in _SCRUBBED and not k.startswith(_SCRUBBED_PREFIXES)
-        }
+        result = {k: v for k, v in os.environ.items() if k not in _SCRUBBED and not k.startswith(_SCRUBBED_PREFIXES)}
         for key, value in {**self.env, **(env or {})}.items():
             if value is None:
                 result.pop(key, None)
@@ -180,7 +195,7 @@ class FieldProject:
     def pytest(self, *args: str, env: dict[str, str | None] | None = None, module: bool = False) -> Result:
         """``pytest *args`` in the project folder (``python -m pytest`` with ``module=True``)."""
         command = [sys.executable, "-m", "pytest", *args] if module else [str(PYTEST), *args]
-        done = subprocess.run(  # noqa: S603 - our own interpreter and console script
+        done = subprocess.run(  # our own interpreter and console script
             command,
             cwd=self.path,
             capture_output=True,

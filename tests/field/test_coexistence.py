@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 from field_project import BASE_ADDOPTS
-from scenarios import AGENT_CALLS, AGENT_TESTS, VCR_AND_CASSETTE
+from scenarios import AGENT_CALLS
 
 FORBID = {"FAKE_LLM_FORBID": "1"}
 
@@ -38,7 +38,8 @@ def test_our_mode(cassette):
     ],
 )
 def test_one_record_mode_flag_drives_both_plugins(field, flag, ours, theirs):
-    """One mode flag, in either plugin's words, sets our cassette mode and pytest-recording's mode to the same meaning."""
+    """One mode flag, in either plugin's words, sets our cassette mode and pytest-recording's mode to the same
+    meaning."""
     field.configure()
     field.write("test_modes.py", MODES)
     result = field.pytest(flag, env={"EXPECT_OURS": ours, "EXPECT_VCR": theirs})
@@ -47,22 +48,15 @@ def test_one_record_mode_flag_drives_both_plugins(field, flag, ours, theirs):
     assert f"mode {ours}:" in result.stdout, result
 
 
-def test_vcr_and_cassette_tests_record_and_replay_in_one_suite(field, fake_server):
-    """With both plugins autoloaded, `--record-mode=once` records a vcr test and a cassette test, and plain pytest replays both offline."""
-    field.with_fake_llm().configure()
-    field.write("test_mixed.py", VCR_AND_CASSETTE)
-    base = fake_server.url
-    first = field.pytest("--record-mode=once", env={"FAKE_BASE": base})
-    assert first.ret == 0, first
-    assert first.outcomes() == {"passed": 2}, first
-    vcr_cassette = field.path / "cassettes" / "test_mixed" / "test_weather_api.yaml"
-    assert "weather?" in vcr_cassette.read_text(), first
-    assert len(field.entries(field.cassette("test_mixed", "test_agent"))) == 1, first
-    fake_server.stop()
-    second = field.pytest(env={**FORBID, "FAKE_BASE": base})
-    assert second.ret == 0, second
-    assert second.outcomes() == {"passed": 2}, second
-    assert "1 calls replayed, 0 recorded" in second.stdout, second
+def test_vcr_and_cassette_tests_record_and_replay_in_one_suite(field, recorded_mixed):
+    """With both plugins autoloaded, a vcr test and a cassette test recorded by one `--record-mode=once` run both
+    replay under plain pytest, offline."""
+    path, base = recorded_mixed  # recorded with both plugins autoloaded; its server is stopped
+    field.copy_from(path)
+    result = field.pytest(env={**FORBID, "FAKE_BASE": base})
+    assert result.ret == 0, result
+    assert result.outcomes() == {"passed": 2}, result
+    assert "1 calls replayed, 0 recorded" in result.stdout, result
 
 
 FLAKY = """
@@ -84,18 +78,21 @@ async def test_flaky(cassette, cost_tracker):
 """
 
 
-@pytest.mark.parametrize("mode", ["new", "all"])
-def test_a_rerun_starts_fresh_when_recording_and_when_replaying(field, mode):
-    """Under pytest-rerunfailures a test that fails once then passes records exactly one call, and its replayed rerun counts one call, not two."""
+def test_a_rerun_starts_fresh_when_recording_and_when_replaying(field):
+    """Under pytest-rerunfailures a test that fails once then passes records exactly one call (modes new and all), and
+    its replayed rerun counts one call, not two."""
     field.with_fake_llm().configure('asyncio_mode = "auto"', addopts=f"{BASE_ADDOPTS} --reruns 1")
     field.write("test_flaky.py", FLAKY)
-    recorded = field.pytest(f"--record-mode={mode}")
-    assert recorded.ret == 0, recorded
-    assert recorded.outcomes() == {"passed": 1, "rerun": 1}, recorded
-    calls = field.entries(field.cassette("test_flaky", "test_flaky"))
-    assert [c["messages"][-1]["content"] for c in calls] == ["hello"], recorded
+    first_attempt_done = field.path / "first_attempt_done"
+    cassette = field.cassette("test_flaky", "test_flaky")
+    for mode in ("new", "all"):
+        first_attempt_done.unlink(missing_ok=True)
+        recorded = field.pytest(f"--record-mode={mode}")
+        assert recorded.ret == 0, recorded
+        assert recorded.outcomes() == {"passed": 1, "rerun": 1}, recorded
+        assert [c["messages"][-1]["content"] for c in field.entries(cassette)] == ["hello"], recorded
 
-    (field.path / "first_attempt_done").unlink()
+    first_attempt_done.unlink()
     replayed = field.pytest(env=FORBID)
     assert replayed.ret == 0, replayed
     assert replayed.outcomes() == {"passed": 1, "rerun": 1}, replayed
@@ -124,7 +121,8 @@ STRICT_HINT = "pytest-asyncio in strict mode runs only tests marked @pytest.mark
 
 
 def test_asyncio_strict_mode_runs_marked_cassette_tests_and_explains_unmarked_ones(field):
-    """In pytest-asyncio strict mode a marked async cassette test records and replays; an unmarked one fails with a hint, not a stale-cassette warning."""
+    """In pytest-asyncio strict mode a marked async cassette test records and replays; an unmarked one fails with a
+    hint, not a stale-cassette warning."""
     field.with_fake_llm().configure('asyncio_mode = "strict"')
     field.write("test_async.py", ASYNC_STRICT)
     recorded = field.pytest("--record-mode=once")
@@ -145,30 +143,24 @@ def test_asyncio_strict_mode_runs_marked_cassette_tests_and_explains_unmarked_on
     assert "1 calls replayed, 0 recorded" in replayed.stdout, replayed
 
 
-def test_asyncio_auto_mode_runs_unmarked_async_cassette_tests(field):
-    """In pytest-asyncio auto mode unmarked async cassette tests record, then replay without the LLM."""
-    field.with_fake_llm().configure('asyncio_mode = "auto"')
-    field.write("test_async.py", ASYNC_STRICT.replace("@pytest.mark.asyncio\n", ""))
-    recorded = field.pytest("--record-mode=once")
-    assert recorded.ret == 0, recorded
-    assert recorded.outcomes() == {"passed": 2}, recorded
+def test_asyncio_auto_mode_runs_unmarked_async_cassette_tests(field, recorded_agents):
+    """In pytest-asyncio auto mode unmarked async cassette tests (recorded with --record-mode=once) replay without the
+    LLM."""
+    field.copy_from(recorded_agents)  # its pyproject.toml says asyncio_mode = "auto"
+    assert 'asyncio_mode = "auto"' in (field.path / "pyproject.toml").read_text()
     replayed = field.pytest(env=FORBID)
     assert replayed.ret == 0, replayed
     assert replayed.outcomes() == {"passed": 2}, replayed
-    assert "2 calls replayed, 0 recorded" in replayed.stdout, replayed
-    assert STRICT_HINT not in replayed.stdout, replayed
+    assert f"{AGENT_CALLS} calls replayed, 0 recorded" in replayed.stdout, replayed
+    assert "asyncio: mode=Mode.AUTO" in replayed.stdout, replayed
 
 
-def test_xdist_from_ini_addopts_records_and_replays(field):
+def test_xdist_from_ini_addopts_replays(field, recorded_agents):
     """With `-n 2` in the project's addopts, plain pytest replays cassettes recorded with --record-mode=once."""
-    field.with_fake_llm().configure('asyncio_mode = "auto"', addopts=f"{BASE_ADDOPTS} -n 2")
-    field.write("test_agent.py", AGENT_TESTS)
-    field.write("test_agent_too.py", AGENT_TESTS)
-    recorded = field.pytest("--record-mode=once")
-    assert recorded.ret == 0, recorded
-    assert recorded.outcomes() == {"passed": 4}, recorded
-    assert f"0 calls replayed, {2 * AGENT_CALLS} recorded" in recorded.stdout, recorded
-    assert len(list(field.path.glob("cassettes/*/*.jsonl"))) == 4, recorded
+    field.copy_from(recorded_agents)
+    field.configure('asyncio_mode = "auto"', addopts=f"{BASE_ADDOPTS} -n 2")
+    shutil.copy(field.path / "test_agent.py", field.path / "test_agent_too.py")
+    shutil.copytree(field.path / "cassettes" / "test_agent", field.path / "cassettes" / "test_agent_too")
     replayed = field.pytest(env=FORBID)
     assert replayed.ret == 0, replayed
     assert "2 workers" in replayed.stdout, replayed

@@ -53,7 +53,8 @@ def test_plain_after():
 
 
 def test_the_network_is_blocked_only_in_cassette_tests_that_replay(field):
-    """In plain `pytest`, only a replaying cassette test gets NetworkBlockedError; other tests, even a recording one, see the OS's own DNS error."""
+    """In plain `pytest`, only a replaying cassette test gets NetworkBlockedError; other tests, even a recording one,
+    see the OS's own DNS error."""
     field.configure()
     field.write("test_net.py", ONLY_IN_REPLAY)
     result = field.pytest()
@@ -93,7 +94,8 @@ def test_recording_cassette_is_not_blocked(cassette):
     ],
 )
 def test_blocking_every_test_spares_loopback_and_tests_that_record(field, addopts, config):
-    """Our `--block-network` (pytest-recording absent) or `pyagent_trace_block_network = true` blocks every test except loopback and tests that record."""
+    """Our `--block-network` (pytest-recording absent) or `pyagent_trace_block_network = true` blocks every test except
+    loopback and tests that record."""
     field.configure(*config, addopts=addopts)
     field.write("test_net.py", BLOCK_ALL)
     result = field.pytest()
@@ -103,7 +105,8 @@ def test_blocking_every_test_spares_loopback_and_tests_that_record(field, addopt
 
 
 def test_block_network_with_pytest_recording_is_pytest_recordings_and_blocks_cassette_tests_too(field):
-    """With pytest-recording loaded, `--block-network` is its flag (as the README says): it refuses connections in plain tests and in cassette tests, recording ones included."""
+    """With pytest-recording loaded, `--block-network` is its flag (as the README says): it refuses connections in
+    plain tests and in cassette tests, recording ones included."""
     field.configure()
     field.write(
         "test_net.py",
