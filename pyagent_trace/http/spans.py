@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
 from opentelemetry.trace.span import Span
 from opentelemetry.util.types import AttributeValue
@@ -67,6 +68,19 @@ def genai_attributes(entry: RecordEntry) -> dict[str, AttributeValue]:
     return attrs
 
 
+def instrumented_call_span() -> Span | None:
+    """The open inference span an instrumented SDK made for the call under way (anthropic
+    2.x, pydantic-ai, …), or None: a recording CLIENT span of another library that carries
+    ``gen_ai.operation.name``."""
+    span = trace.get_current_span()
+    if not span.is_recording() or getattr(span, "kind", None) is not SpanKind.CLIENT:
+        return None
+    scope = getattr(span, "instrumentation_scope", None)
+    attributes = getattr(span, "attributes", None) or {}
+    ours = scope is not None and scope.name == attr.INSTRUMENTATION_NAME
+    return None if ours or attr.GEN_AI_OPERATION_NAME not in attributes else span
+
+
 def emit_genai_span(
     entry: RecordEntry, tracer_provider: TracerProvider | None = None, *, end_time_ns: int | None = None
 ) -> Span | None:
@@ -76,10 +90,18 @@ def emit_genai_span(
     Named ``"{gen_ai.operation.name} {model}"``; it ends at ``end_time_ns`` (default now)
     and lasts the recorded ``duration_ms``. A 4xx/5xx response sets status ERROR and
     ``error.type`` to the status code, as the OpenTelemetry HTTP conventions do.
+
+    When an instrumented SDK already spans the call (see :func:`instrumented_call_span`),
+    no second span is made, so backends do not count its tokens twice: that span gets the
+    ``pyagent.cost.*`` attributes instead, and None is returned.
     """
     if not is_llm_entry(entry):
         return None
     attrs = genai_attributes(entry)
+    theirs = instrumented_call_span()
+    if theirs is not None:
+        theirs.set_attributes({k: v for k, v in attrs.items() if k.startswith(attr.COST_PREFIX)})
+        return None
     end = time.time_ns() if end_time_ns is None else end_time_ns
     start = end - round(entry.duration_ms * 1_000_000)
     name = attr.llm_span_name(str(attrs[attr.GEN_AI_OPERATION_NAME]), entry.model)

@@ -162,3 +162,31 @@ def test_re_recording_unchanged_http_calls_gives_a_byte_identical_cassette(proje
 
     assert b"traceparent" not in first
     assert cassette.read_bytes() == first
+
+
+TEST_ANTHROPIC_SPANS = f'''
+import os
+import anthropic
+import pytest
+
+@pytest.mark.cassette
+def test_claude(span_tree, snapshot, cost_tracker):
+    client = anthropic.Anthropic(api_key="{KEY}", base_url=os.environ["FAKE_BASE"], max_retries=0)
+    client.messages.create(model="claude-haiku-4-5", max_tokens=50, messages=[{{"role": "user", "content": "hi"}}])
+    calls = [n for n in span_tree.value if n["kind"] == "CLIENT"]
+    assert [n["name"] for n in calls] == ["anthropic.messages.create"], span_tree.value  # the SDK's own span
+    assert sum("gen_ai.usage.input_tokens" in n["attributes"] for n in calls) == 1
+    assert calls[0]["attributes"]["pyagent.cost.total_usd"] > 0
+    assert cost_tracker.call_count == 1
+    assert span_tree == snapshot
+'''
+
+
+def test_a_call_the_anthropic_sdk_already_spans_gets_no_second_usage_span(project, fake_server, monkeypatch):
+    """anthropic 2.x spans its own calls with gen_ai.usage: that span carries our cost, and replay gives the same tree."""
+    project.makepyfile(test_claude=TEST_ANTHROPIC_SPANS)
+    monkeypatch.setenv("FAKE_BASE", fake_server.url)
+    run(project, "--record-mode=once", "--snapshot-update").assert_outcomes(passed=1)
+    fake_server.stop()
+
+    run(project).assert_outcomes(passed=1)
