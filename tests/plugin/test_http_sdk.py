@@ -183,7 +183,7 @@ def test_claude(span_tree, snapshot, cost_tracker):
 
 
 def test_a_call_the_anthropic_sdk_already_spans_gets_no_second_usage_span(project, fake_server, monkeypatch):
-    """anthropic 2.x spans its own calls with gen_ai.usage: that span carries our cost, and replay gives the same tree."""
+    """anthropic 2.x spans its calls with gen_ai.usage: that span carries our cost; replay gives the same tree."""
     project.makepyfile(test_claude=TEST_ANTHROPIC_SPANS)
     monkeypatch.setenv("FAKE_BASE", fake_server.url)
     run(project, "--record-mode=once", "--snapshot-update").assert_outcomes(passed=1)
