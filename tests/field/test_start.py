@@ -86,21 +86,48 @@ def test_p_no_pyagent_trace_disables_the_plugin(field):
     assert "recording" in plugins, result
 
 
+def test_autoload_off_with_the_plugin_in_ini_addopts_replays_under_plain_pytest(field, recorded_agents):
+    """With PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 and `-p pyagent_trace -p asyncio` in the project's addopts, plain
+    `pytest` with no argument starts and replays."""
+    field.copy_from(recorded_agents)
+    field.configure('asyncio_mode = "auto"', addopts=f"{BASE_ADDOPTS} -p pyagent_trace -p asyncio")
+    result = field.pytest(env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", **FORBID})
+    _assert_replayed(result)
+    assert "Error while loading plugin" not in result.output, result
+
+
+OURS, RECORDING = ("-p", "pyagent_trace"), ("-p", "recording")
+
+
 @pytest.mark.parametrize(
-    "plugins",
+    ("args", "addopts", "env", "conftest"),
     [
-        pytest.param(("-p", "pyagent_trace", "-p", "recording"), id="ours-first"),
-        pytest.param(("-p", "recording", "-p", "pyagent_trace"), id="recording-first"),
+        pytest.param((*OURS, *RECORDING), BASE_ADDOPTS, {}, "", id="command-line-ours-first"),
+        pytest.param((*RECORDING, *OURS), BASE_ADDOPTS, {}, "", id="command-line-recording-first"),
+        pytest.param((), f"{BASE_ADDOPTS} -p pyagent_trace -p recording", {}, "", id="ini-addopts-ours-first"),
+        pytest.param((), f"{BASE_ADDOPTS} -p recording -p pyagent_trace", {}, "", id="ini-addopts-recording-first"),
+        pytest.param(
+            (),
+            BASE_ADDOPTS,
+            {"PYTEST_PLUGINS": "pytest_pyagent_trace.plugin,pytest_recording.plugin"},
+            "",
+            id="PYTEST_PLUGINS",
+        ),
+        pytest.param(OURS, BASE_ADDOPTS, {}, 'pytest_plugins = ["pytest_recording.plugin"]\n', id="conftest"),
     ],
 )
-def test_autoload_off_with_both_plugins_named_replays_both_kinds_of_cassette(field, recorded_mixed, plugins):
-    """With PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 and both plugins named with -p (either order), pytest starts and a vcr
-    test and a cassette test replay side by side."""
+def test_autoload_off_with_both_plugins_named_replays_both_kinds_of_cassette(
+    field, recorded_mixed, args, addopts, env, conftest
+):
+    """With PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 and both plugins named (with -p on the command line or in addopts, in
+    either order, in PYTEST_PLUGINS, or in a conftest), pytest starts and a vcr test and a cassette test replay side
+    by side."""
     path, base = recorded_mixed  # its fake server is stopped: replay must not need it
     field.copy_from(path)
-    field.configure(asyncio_scope=False)  # pytest-asyncio is not loaded
-    env = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "FAKE_BASE": base, **FORBID}
-    result = field.pytest(*plugins, env=env)
+    field.configure(addopts=addopts, asyncio_scope=False)  # pytest-asyncio is not loaded
+    if conftest:
+        field.write("conftest.py", conftest)
+    result = field.pytest(*args, env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "FAKE_BASE": base, **FORBID, **env})
     assert result.ret == 0, result
     assert result.outcomes() == {"passed": 2}, result
     assert "1 calls replayed, 0 recorded" in result.stdout, result
