@@ -46,6 +46,7 @@ __all__ = [
     "checked_cassette_path",
     "context_for",
     "explain_unrun_async",
+    "forget",
     "ini_list",
     "narrowed_modules",
     "plan_for",
@@ -156,6 +157,14 @@ class Plan:
     """Refuse non-loopback connections (a cassette test that only replays, or --block-network)."""
     replays_only: bool
     """A cassette test that cannot record: provider SDKs get placeholder keys."""
+
+
+def forget(item: pytest.Item) -> None:
+    """Drop a finished test's tracker, cassette and baseline (its report has its numbers)."""
+    if TEST in item.stash:
+        del item.stash[TEST]
+    if BASELINE in item.stash:
+        del item.stash[BASELINE]
 
 
 def uses_plugin(item: pytest.Item) -> bool:

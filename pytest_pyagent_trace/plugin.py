@@ -114,6 +114,7 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object
             return (yield)
         finally:
             state.current_nodeid = ""
+            ctx.forget(item)  # memory stays flat however many tests the session runs
 
 
 @pytest.hookimpl(tryfirst=True)
