@@ -96,6 +96,28 @@ def test_autoload_off_with_the_plugin_in_ini_addopts_replays_under_plain_pytest(
     assert "Error while loading plugin" not in result.output, result
 
 
+def test_autoload_off_with_the_plugin_in_pytest_plugins_starts_with_no_arguments_at_all(field):
+    """With PYTEST_DISABLE_PLUGIN_AUTOLOAD=1, the plugin named only in PYTEST_PLUGINS and no addopts, a bare
+    `pytest` starts and the plugin serves a cassette test."""
+    field.configure(addopts="", asyncio_scope=False)  # nothing on any command line: the point of this test
+    field.write(
+        "test_plain.py",
+        """
+        import pytest
+
+
+        @pytest.mark.cassette
+        def test_ours(cassette):
+            assert cassette.mode.value == "none"
+        """,
+    )
+    env = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTEST_PLUGINS": "pytest_pyagent_trace.plugin"}
+    result = field.pytest(env=env)
+    assert result.ret == 0, result
+    assert result.outcomes() == {"passed": 1}, result
+    assert "made no LLM calls" in result.stdout, result
+
+
 OURS, RECORDING = ("-p", "pyagent_trace"), ("-p", "recording")
 
 
