@@ -9,6 +9,7 @@ gain our spellings (``new``), which ``pytest_configure`` translates back for it.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shlex
@@ -17,9 +18,18 @@ import pytest
 
 from pytest_pyagent_trace._settings import RECORDING_ALIASES, RecordMode
 
-__all__ = ["HTTP_INI", "RECORDING", "add_options", "recording_loaded", "translate_for_recording"]
+__all__ = [
+    "HTTP_INI",
+    "add_options",
+    "block_network_option",
+    "has_recording",
+    "record_mode_option",
+    "recording_loaded",
+    "translate_for_recording",
+]
 
 RECORDING = "recording"  # pytest-recording's entry-point name
+RECORDING_MODULE = "pytest_recording.plugin"  # its name when loaded by module (PYTEST_PLUGINS, conftest)
 HTTP_INI = {
     "pyagent_trace_scrub_headers": "More headers to redact in HTTP cassettes (Authorization, API keys, cookies are).",
     "pyagent_trace_scrub_query": "More query parameters to redact in HTTP cassettes (key=, token=… are).",
@@ -31,31 +41,58 @@ _MODE_HELP = (
 )
 
 
-def _recording_requested(pluginmanager: pytest.PytestPluginManager) -> bool:
-    """Whether pytest will load pytest-recording in this run (installed, not ``-p no:``-ed,
-    and autoloaded or asked for with ``-p recording``)."""
-    if pluginmanager.is_blocked(RECORDING) or importlib.util.find_spec("pytest_recording") is None:
-        return False
+def has_recording(pluginmanager: pytest.PytestPluginManager) -> bool:
+    return pluginmanager.has_plugin(RECORDING) or pluginmanager.has_plugin(RECORDING_MODULE)
+
+
+def _recording_installed(pluginmanager: pytest.PytestPluginManager) -> bool:
+    blocked = pluginmanager.is_blocked(RECORDING) or pluginmanager.is_blocked(RECORDING_MODULE)
+    return not blocked and importlib.util.find_spec("pytest_recording") is not None
+
+
+def _named_by_entry_point(pluginmanager: pytest.PytestPluginManager) -> bool:
+    """Whether pytest is about to load pytest-recording by its entry-point name: autoload
+    is on, or ``-p recording`` is among the arguments (command line, PYTEST_ADDOPTS, ini
+    addopts)."""
     if not os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         return True
     config = pluginmanager.get_plugin("pytestconfig")
     args = [str(a) for a in getattr(getattr(config, "invocation_params", None), "args", ())]
     args += shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))
-    pairs = zip(args, [*args[1:], ""], strict=True)
-    return any(a == "-p" and b in (RECORDING, "pytest_recording.plugin") for a, b in pairs) or any(
-        a in (f"-p{RECORDING}", "-ppytest_recording.plugin") for a in args
-    )
+    with contextlib.suppress(ValueError, KeyError):  # no ini read yet
+        args += [str(a) for a in config.getini("addopts")] if config is not None else []
+    pairs = zip(args, args[1:], strict=False)  # (flag, value) for every neighbouring pair
+    return any(a == "-p" and b == RECORDING for a, b in pairs) or f"-p{RECORDING}" in args
 
 
 def recording_loaded(pluginmanager: pytest.PytestPluginManager) -> bool:
-    """Load pytest-recording now if pytest is going to load it anyway, so its flags exist
-    before ours are declared, whichever plugin pytest happened to load first."""
-    if pluginmanager.has_plugin(RECORDING):
+    """Load pytest-recording now if pytest is going to load it by its entry point anyway,
+    so its flags exist before ours are declared, whichever plugin pytest loaded first."""
+    if has_recording(pluginmanager):
         return True
-    if not _recording_requested(pluginmanager):
+    if not (_recording_installed(pluginmanager) and _named_by_entry_point(pluginmanager)):
         return False
     pluginmanager.load_setuptools_entrypoints("pytest11", name=RECORDING)
-    return pluginmanager.has_plugin(RECORDING)
+    return has_recording(pluginmanager)
+
+
+class _RecordingArrivesLater:
+    """Registered when pytest-recording may still be loaded by module name after us
+    (``PYTEST_PLUGINS``, a conftest's ``pytest_plugins``), which cannot be known in advance.
+    Until then argparse resolves the clash of flags instead of refusing to start: its
+    ``--record-mode`` replaces ours, and gains our choices when it arrives."""
+
+    def __init__(self, parser: pytest.Parser) -> None:
+        self._parser = parser
+        parser.optparser.conflict_handler = "resolve"
+
+    def pytest_plugin_registered(self, plugin: object, plugin_name: str) -> None:
+        if plugin_name in (RECORDING, RECORDING_MODULE):
+            _accept_our_modes(self._parser)
+            self._parser.optparser.conflict_handler = "error"
+
+    def pytest_configure(self) -> None:
+        self._parser.optparser.conflict_handler = "error"
 
 
 def _accept_our_modes(parser: pytest.Parser) -> None:
@@ -68,11 +105,24 @@ def _accept_our_modes(parser: pytest.Parser) -> None:
             attrs["choices"] = [*choices, *(m.value for m in RecordMode if m.value not in choices)]
 
 
+def record_mode_option(config: pytest.Config) -> str | None:
+    """``--record-mode``'s value, pytest-recording's flag or ours."""
+    value = getattr(config.option, "record_mode", None) or getattr(config.option, "pyagent_trace_record_mode", None)
+    return None if value is None else str(value)
+
+
+def block_network_option(config: pytest.Config) -> bool:
+    """Our ``--block-network`` (pytest-recording's, when it is loaded, blocks by itself)."""
+    return bool(getattr(config.option, "pyagent_trace_block_network", False)) and not has_recording(
+        config.pluginmanager
+    )
+
+
 def translate_for_recording(config: pytest.Config) -> None:
     """Give pytest-recording the mode in its own words (``new`` → ``new_episodes``), and
     let ``--record`` / ``--replay`` drive it too."""
     ours_to_theirs = {ours: theirs for theirs, ours in RECORDING_ALIASES.items()}
-    mode = config.option.record_mode
+    mode = record_mode_option(config)
     if mode is None and config.option.pyagent_trace_record:
         mode = "rewrite"
     elif mode is None and config.option.pyagent_trace_replay:
@@ -85,13 +135,19 @@ def add_options(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager
     group = parser.getgroup("pyagent-trace", "pyagent-trace: record/replay LLM calls, cost budgets, span assertions")
     if recording_loaded(pluginmanager):
         _accept_our_modes(parser)
-    else:  # the same flags and dests as pytest-recording's, so suites can move between the two
+    else:  # the same flags as pytest-recording's, so suites can move between the two
+        if _recording_installed(pluginmanager):
+            pluginmanager.register(_RecordingArrivesLater(parser), "pyagent_trace_recording_later")
         group.addoption(
-            "--record-mode", dest="record_mode", choices=[m.value for m in RecordMode], default=None, help=_MODE_HELP
+            "--record-mode",
+            dest="pyagent_trace_record_mode",
+            choices=[m.value for m in RecordMode],
+            default=None,
+            help=_MODE_HELP,
         )
         group.addoption(
             "--block-network",
-            dest="block_network",
+            dest="pyagent_trace_block_network",
             action="store_true",
             default=False,
             help="Block network access in every test, not only in cassette tests that replay.",

@@ -13,7 +13,14 @@ import pytest
 
 from pyagent_trace.exceptions import PyAgentTraceError
 from pytest_pyagent_trace import _context as ctx
-from pytest_pyagent_trace._options import HTTP_INI, RECORDING, add_options, translate_for_recording
+from pytest_pyagent_trace._options import (
+    HTTP_INI,
+    add_options,
+    block_network_option,
+    has_recording,
+    record_mode_option,
+    translate_for_recording,
+)
 from pytest_pyagent_trace._report import PROPERTY, SessionReport, TestUsage
 from pytest_pyagent_trace._settings import ModeSources, command_line_mode, resolve_mode
 
@@ -37,22 +44,19 @@ def pytest_configure(config: pytest.Config) -> None:
     option = config.option
     try:
         record, replay = option.pyagent_trace_record, option.pyagent_trace_replay
-        given = command_line_mode(option.record_mode, record=record, replay=replay)
+        given = command_line_mode(record_mode_option(config), record=record, replay=replay)
         mode = resolve_mode(ModeSources(None, given, str(config.getini("pyagent_trace_record_mode"))))
     except PyAgentTraceError as err:
         raise pytest.UsageError(str(err)) from None
     match = str(config.getini("pyagent_trace_match"))
     if match not in ctx.MATCHES:
         raise pytest.UsageError(f"ini option pyagent_trace_match = {match!r}: use messages or order.")
-    with_recording = config.pluginmanager.has_plugin(RECORDING)
-    if with_recording:
+    if has_recording(config.pluginmanager):
         translate_for_recording(config)
     strict = bool(option.pyagent_trace_strict)
     allow = bool(option.pyagent_trace_allow_network)
     # pytest-recording's --block-network blocks every test itself; our ini key is ours alone.
-    block_all = (bool(option.block_network) and not with_recording) or bool(
-        config.getini("pyagent_trace_block_network")
-    )
+    block_all = block_network_option(config) or bool(config.getini("pyagent_trace_block_network"))
     state = ctx.RunState(
         mode,
         SessionReport(mode.value, strict=strict),
