@@ -141,7 +141,7 @@ class TestContext:
             usage.mode = cassette.mode.value
             usage.cassette = cassette.display_path
             usage.missing = cassette.missing and asked
-            usage.no_calls = not asked and not cassette.existed
+            usage.no_calls = not asked and not cassette.existed and self.passed
             usage.written = cassette.written
             usage.calls_replayed = cassette.calls_replayed
             usage.calls_recorded = cassette.calls_recorded

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import itertools
 import os
 import shlex
 
@@ -45,9 +46,9 @@ def has_recording(pluginmanager: pytest.PytestPluginManager) -> bool:
     return pluginmanager.has_plugin(RECORDING) or pluginmanager.has_plugin(RECORDING_MODULE)
 
 
-def _recording_installed(pluginmanager: pytest.PytestPluginManager) -> bool:
-    blocked = pluginmanager.is_blocked(RECORDING) or pluginmanager.is_blocked(RECORDING_MODULE)
-    return not blocked and importlib.util.find_spec("pytest_recording") is not None
+def _recording_installed(pluginmanager: pytest.PytestPluginManager, name: str) -> bool:
+    """pytest-recording can be imported and is not refused under ``name`` (``-p no:…``)."""
+    return not pluginmanager.is_blocked(name) and importlib.util.find_spec("pytest_recording") is not None
 
 
 def _named_by_entry_point(pluginmanager: pytest.PytestPluginManager) -> bool:
@@ -61,7 +62,7 @@ def _named_by_entry_point(pluginmanager: pytest.PytestPluginManager) -> bool:
     args += shlex.split(os.environ.get("PYTEST_ADDOPTS", ""))
     with contextlib.suppress(ValueError, KeyError):  # no ini read yet
         args += [str(a) for a in config.getini("addopts")] if config is not None else []
-    pairs = zip(args, args[1:], strict=False)  # (flag, value) for every neighbouring pair
+    pairs = itertools.pairwise(args)  # (flag, value) for every neighbouring pair
     return any(a == "-p" and b == RECORDING for a, b in pairs) or f"-p{RECORDING}" in args
 
 
@@ -70,7 +71,7 @@ def recording_loaded(pluginmanager: pytest.PytestPluginManager) -> bool:
     so its flags exist before ours are declared, whichever plugin pytest loaded first."""
     if has_recording(pluginmanager):
         return True
-    if not (_recording_installed(pluginmanager) and _named_by_entry_point(pluginmanager)):
+    if not (_recording_installed(pluginmanager, RECORDING) and _named_by_entry_point(pluginmanager)):
         return False
     pluginmanager.load_setuptools_entrypoints("pytest11", name=RECORDING)
     return has_recording(pluginmanager)
@@ -136,7 +137,7 @@ def add_options(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager
     if recording_loaded(pluginmanager):
         _accept_our_modes(parser)
     else:  # the same flags as pytest-recording's, so suites can move between the two
-        if _recording_installed(pluginmanager):
+        if _recording_installed(pluginmanager, RECORDING_MODULE):
             pluginmanager.register(_RecordingArrivesLater(parser), "pyagent_trace_recording_later")
         group.addoption(
             "--record-mode",
