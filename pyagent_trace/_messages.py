@@ -6,12 +6,11 @@ recordings store one shape so that replay can compare and a person can read them
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from enum import Enum
 from typing import Any
 
-__all__ = ["diff_messages", "render_messages", "to_plain_messages"]
+__all__ = ["render_messages", "to_plain_messages"]
 
 
 def _plain_value(value: Any) -> Any:
@@ -59,24 +58,3 @@ def render_messages(messages: Sequence[dict[str, Any]]) -> list[str]:
         lines.append(f"{role}{name}: {body[0]}")
         lines.extend(f"    {line}" for line in body[1:])
     return lines
-
-
-def diff_messages(
-    recorded: Sequence[dict[str, Any]],
-    actual: Sequence[dict[str, Any]],
-    *,
-    max_lines: int = 60,
-) -> str:
-    """A ``- recorded / + actual`` unified diff, cut at ``max_lines``."""
-    diff = list(
-        difflib.unified_diff(
-            render_messages(recorded),
-            render_messages(actual),
-            fromfile="recorded",
-            tofile="actual",
-            lineterm="",
-        )
-    )
-    if len(diff) > max_lines:
-        diff = [*diff[:max_lines], f"... ({len(diff) - max_lines} more diff lines)"]
-    return "\n".join(diff)

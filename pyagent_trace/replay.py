@@ -7,34 +7,34 @@ pyagent-patterns. Each call is O(1): the recording is split per agent once.
 
 from __future__ import annotations
 
-import difflib
 import os
-from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import orjson
 
-from pyagent_trace._messages import diff_messages, render_messages, to_plain_messages
+from pyagent_trace._messages import render_messages, to_plain_messages
 from pyagent_trace._recording import LLM_CALL, RecordEntry, load_entries
-from pyagent_trace.exceptions import ConfigError, ReplayExhaustedError, ReplayMismatchError
+from pyagent_trace._replay_index import ReplayIndex, replay_miss
+from pyagent_trace.exceptions import ConfigError
 
 __all__ = ["ReplayLLM"]
-
-
-def _excerpt(messages: list[dict[str, Any]], limit: int = 12) -> str:
-    lines = render_messages(messages)
-    shown = [f"    {line[:200]}" for line in lines[:limit]]
-    if len(lines) > limit:
-        shown.append(f"    ... ({len(lines) - limit} more lines)")
-    return "\n".join(shown)
 
 
 MatchMode = Literal["order", "messages"]
 
 
-def _key(messages: list[dict[str, Any]]) -> bytes:
+def messages_key(messages: list[dict[str, Any]]) -> bytes:
+    """The lookup key of a call by its messages (key order and whitespace do not matter)."""
     return orjson.dumps(messages, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str)
+
+
+def _entry_key(entry: RecordEntry) -> bytes:
+    return messages_key(entry.messages)
+
+
+def _describe(entry: RecordEntry) -> list[str]:
+    return render_messages(entry.messages)
 
 
 class ReplayLLM:
@@ -83,10 +83,7 @@ class ReplayLLM:
         self.source = source
         self._hint = rerecord_hint
         self._on_replay = on_replay
-        self._next = 0
-        self._used: list[RecordEntry] = []
-        self._index: dict[bytes, deque[RecordEntry]] = {}
-        self._build_index()
+        self._index = ReplayIndex(self._calls, _entry_key, _describe)
         self._model = self._calls[0].model if self._calls else "unknown"
 
     @classmethod
@@ -108,77 +105,51 @@ class ReplayLLM:
     def replay(self, messages: Any) -> RecordEntry:
         """The recorded entry for this call; raises a readable error when there is none
         (recording exhausted, or messages that were never recorded)."""
-        entry = self._match_messages(messages) if self.match == "messages" else self._match_order(messages)
-        self._next += 1
-        self._used.append(entry)
+        actual = to_plain_messages(messages)
+        number = len(self._index.used) + 1
+        if self.match == "messages":
+            entry = self._index.take(messages_key(actual))
+            if entry is None:
+                raise self._miss(actual, number)
+        else:
+            expected = self._index.unused()[:1]
+            if expected and self.strict and actual != expected[0].messages:
+                raise self._miss(actual, number, differs_from=expected[0])
+            entry = self._index.take_in_order()
+            if entry is None:
+                raise self._miss(actual, number)
         if self._on_replay is not None:
             self._on_replay(entry)
         return entry
 
-    def _match_order(self, messages: Any) -> RecordEntry:
-        index = self._next
-        if index >= len(self._calls):
-            raise self._exhausted(to_plain_messages(messages), index + 1)
-        entry = self._calls[index]
-        if self.strict:
-            actual = to_plain_messages(messages)
-            if actual != entry.messages:
-                raise self._mismatch(entry, actual, index + 1)
-        return entry
-
-    def _match_messages(self, messages: Any) -> RecordEntry:
-        actual = to_plain_messages(messages)
-        queue = self._index.get(_key(actual))
-        if queue:
-            return queue.popleft()
-        if self.remaining == 0 or not self._calls:
-            raise self._exhausted(actual, self._next + 1)
-        raise self._mismatch(self._nearest(actual), actual, self._next + 1)
-
-    def _nearest(self, actual: list[dict[str, Any]]) -> RecordEntry:
-        """The unused recorded call whose messages read most like ``actual``."""
-        candidates = [e for q in self._index.values() for e in q] or self._calls
-        target = "\n".join(render_messages(actual))
-        return max(
-            candidates,
-            key=lambda e: difflib.SequenceMatcher(None, "\n".join(render_messages(e.messages)), target).ratio(),
-        )
-
-    def _who(self) -> str:
+    def _miss(self, actual: list[dict[str, Any]], number: int, differs_from: RecordEntry | None = None) -> Exception:
         agent = f"agent {self.agent_name!r}" if self.agent_name is not None else "all agents"
-        return f"ReplayLLM for {agent} (recording {self.source})"
-
-    def _exhausted(self, actual: list[dict[str, Any]], number: int) -> ReplayExhaustedError:
-        msg = (
-            f"{self._who()}: call #{number} has no recorded response; the recording holds "
-            f"{len(self._calls)} call(s).\nThe call asked:\n{_excerpt(actual)}\n{self._hint}"
+        lines = render_messages(actual)
+        recorded = self._index.recorded_for(messages_key(actual)) if self.match == "messages" else 0
+        nearest = None if differs_from or recorded or not self.remaining else self._index.nearest(lines)
+        return replay_miss(
+            f"ReplayLLM for {agent} (recording {self.source}): call #{number}",
+            self._index,
+            lines,
+            hint=self._hint,
+            recorded=recorded,
+            nearest=nearest,
+            differs_from=differs_from,
         )
-        return ReplayExhaustedError(msg)
-
-    def _mismatch(self, entry: RecordEntry, actual: list[dict[str, Any]], number: int) -> ReplayMismatchError:
-        recorded = next(i for i, e in enumerate(self._calls, start=1) if e is entry)
-        what = (
-            f"call #{number} differs from the recorded call #{recorded}"
-            if self.match == "order"
-            else f"call #{number} matches no recorded call; nearest is recorded call #{recorded}"
-        )
-        msg = f"{self._who()}: {what}:\n{diff_messages(entry.messages, actual)}\n{self._hint}"
-        return ReplayMismatchError(msg)
 
     # -- state -----------------------------------------------------------------------------
     @property
     def calls_replayed(self) -> int:
-        return self._next
+        return len(self._index.used)
 
     @property
     def remaining(self) -> int:
-        return len(self._calls) - len(self._used)
+        return len(self._calls) - len(self._index.used)
 
     @property
     def unused_calls(self) -> list[RecordEntry]:
         """Recorded calls nobody asked for (stale parts of a recording)."""
-        used = {id(e) for e in self._used}
-        return [e for e in self._calls if id(e) not in used]
+        return self._index.unused()
 
     @property
     def recorded_calls(self) -> list[RecordEntry]:
@@ -187,19 +158,12 @@ class ReplayLLM:
     @property
     def last_entry(self) -> RecordEntry | None:
         """The entry the latest call returned (its model, tokens and cost)."""
-        return self._used[-1] if self._used else None
+        used = self._index.used
+        return used[-1] if used else None
 
     def reset(self) -> None:
         """Replay from the first call again."""
-        self._next = 0
-        self._used.clear()
-        self._build_index()
-
-    def _build_index(self) -> None:
-        self._index.clear()
-        if self.match == "messages":
-            for entry in self._calls:
-                self._index.setdefault(_key(entry.messages), deque()).append(entry)
+        self._index.reset()
 
     def __repr__(self) -> str:
         return f"ReplayLLM(agent_name={self.agent_name!r}, source={self.source}, calls={len(self._calls)})"

@@ -11,26 +11,23 @@ is not in the key by default, so a recording made through a proxy replays anywhe
 from __future__ import annotations
 
 import base64
-import difflib
-import threading
-from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import orjson
 
 from pyagent_trace._recording import RecordEntry
+from pyagent_trace._replay_index import ReplayIndex
 
 __all__ = [
     "HTTP_INTERACTION",
-    "InteractionIndex",
     "RequestKey",
     "describe_request",
-    "diff_requests",
-    "excerpt",
+    "interaction_index",
     "is_telemetry",
     "request_key",
+    "same_endpoint",
 ]
 
 HTTP_INTERACTION = "http_interaction"
@@ -77,67 +74,24 @@ def request_key(request: Mapping[str, Any], *, match_host: bool = False) -> Requ
     return str(request.get("method", "")).upper(), where, query, _body_key(request)
 
 
-class InteractionIndex:
-    """Recorded interactions by key, each key a FIFO queue; built once, O(1) per lookup."""
+def interaction_index(entries: Iterable[RecordEntry], *, match_host: bool = False) -> ReplayIndex[RequestKey]:
+    """The ``http_interaction`` entries in the one replay index (see ``_replay_index``),
+    keyed by :func:`request_key` and described by :func:`describe_request`."""
 
-    def __init__(self, entries: Iterable[RecordEntry], *, match_host: bool = False) -> None:
-        self.match_host = match_host
-        self.entries = [e for e in entries if e.event_type == HTTP_INTERACTION]
-        self._queues: dict[RequestKey, deque[RecordEntry]] = {}
-        self._lock = threading.Lock()
-        for entry in self.entries:
-            request = entry.metadata.get("http", {}).get("request", {})
-            self._queues.setdefault(request_key(request, match_host=match_host), deque()).append(entry)
-        self._number = {id(e): n for n, e in enumerate(self.entries, start=1)}
-        self.used: list[RecordEntry] = []
+    def key(entry: RecordEntry) -> RequestKey:
+        return request_key(entry.metadata["http"]["request"], match_host=match_host)
 
-    def __len__(self) -> int:
-        return len(self.entries)
+    def describe(entry: RecordEntry) -> list[str]:
+        return describe_request(entry.metadata["http"]["request"])
 
-    def take(self, key: RequestKey) -> RecordEntry | None:
-        """The next unused interaction recorded for ``key``, or None."""
-        with self._lock:
-            queue = self._queues.get(key)
-            if not queue:
-                return None
-            entry = queue.popleft()
-            self.used.append(entry)
-            return entry
-
-    def recorded_for(self, key: RequestKey) -> int:
-        """How many interactions were recorded for ``key`` (used or not)."""
-        return sum(1 for e in self.used if self._key_of(e) == key) + len(self._queues.get(key, ()))
-
-    def number(self, entry: RecordEntry) -> int:
-        """1-based position of ``entry`` among the recorded interactions."""
-        return self._number[id(entry)]
-
-    def unused(self) -> list[RecordEntry]:
-        used = {id(e) for e in self.used}
-        return [e for e in self.entries if id(e) not in used]
-
-    def _key_of(self, entry: RecordEntry) -> RequestKey:
-        return request_key(entry.metadata["http"]["request"], match_host=self.match_host)
-
-    def nearest(self, request: Mapping[str, Any]) -> RecordEntry | None:
-        """The recorded request that reads most like ``request`` (unused ones first, same
-        method and path first); only called to explain a miss, so it may be slow."""
-        pool = self.unused() or self.entries
-        method, path = request_key(request)[:2]
-        same = [e for e in pool if request_key(e.metadata["http"]["request"])[:2] == (method, path)]
-        pool = same or pool
-        if not pool:
-            return None
-        target = "\n".join(describe_request(request))
-        scored = [(difflib.SequenceMatcher(None, "\n".join(describe_request(_req(e))), target), e) for e in pool]
-        if len(scored) > 50:  # cheap upper bounds first, then the real ratio on the best few
-            scored = sorted(scored, key=lambda pair: -pair[0].quick_ratio())[:50]
-        return max(scored, key=lambda pair: pair[0].ratio())[1]
+    return ReplayIndex([e for e in entries if e.event_type == HTTP_INTERACTION], key, describe)
 
 
-def _req(entry: RecordEntry) -> Mapping[str, Any]:
-    request: Mapping[str, Any] = entry.metadata["http"]["request"]
-    return request
+def same_endpoint(request: Mapping[str, Any]) -> Callable[[RecordEntry], bool]:
+    """Whether a recorded interaction has ``request``'s method and path: nearest-match
+    candidates of a miss are looked for among those first."""
+    wanted = request_key(request)[:2]
+    return lambda entry: request_key(entry.metadata["http"]["request"])[:2] == wanted
 
 
 def describe_request(request: Mapping[str, Any]) -> list[str]:
@@ -153,24 +107,3 @@ def describe_request(request: Mapping[str, Any]) -> list[str]:
     elif body is not None:
         lines.extend(orjson.dumps(body, option=_PRETTY).decode().splitlines())
     return lines
-
-
-def diff_requests(recorded: Mapping[str, Any], actual: Mapping[str, Any], *, max_lines: int = 60) -> str:
-    """A ``- recorded / + actual`` unified diff of two requests, long lines and diffs cut."""
-    diff = list(
-        difflib.unified_diff(
-            describe_request(recorded), describe_request(actual), "recorded", "actual", lineterm="", n=2
-        )
-    )
-    diff = [line if len(line) <= 240 else f"{line[:240]}…" for line in diff]
-    if len(diff) > max_lines:
-        diff = [*diff[:max_lines], f"... ({len(diff) - max_lines} more diff lines)"]
-    return "\n".join(diff)
-
-
-def excerpt(lines: Sequence[str], limit: int = 12) -> str:
-    """The first ``limit`` lines, indented, for an error message."""
-    shown = [f"    {line[:200]}" for line in lines[:limit]]
-    if len(lines) > limit:
-        shown.append(f"    ... ({len(lines) - limit} more lines)")
-    return "\n".join(shown)

@@ -21,17 +21,17 @@ from typing import Any, Literal, get_args
 from vcr.record_mode import RecordMode as VcrRecordMode
 
 from pyagent_trace._recording import RecordEntry
-from pyagent_trace.exceptions import ConfigError, ReplayExhaustedError, ReplayMismatchError
+from pyagent_trace._replay_index import replay_miss
+from pyagent_trace.exceptions import ConfigError, ReplayMismatchError
 from pyagent_trace.http._convert import parse_body, request_body, request_to_dict, response_from_vcr, response_to_vcr
 from pyagent_trace.http._entry import build_entry, current_agent_name
 from pyagent_trace.http._matching import (
-    InteractionIndex,
     RequestKey,
     describe_request,
-    diff_requests,
-    excerpt,
+    interaction_index,
     is_telemetry,
     request_key,
+    same_endpoint,
 )
 from pyagent_trace.http._vcr import IndexedCassette, chunked_stream_patches
 from pyagent_trace.pricing import DEFAULT_PRICES, PriceTable
@@ -100,7 +100,8 @@ class HttpCassette:
         self._on_record, self._on_replay = on_record, on_replay
         self._hint = rerecord_hint
         self._prices = prices if prices is not None else DEFAULT_PRICES
-        self._index = InteractionIndex(entries if self.replaying else (), match_host=match_host)
+        self.match_host = match_host
+        self._index = interaction_index(entries if self.replaying else (), match_host=match_host)
         self._skip = tuple(skip_patchers)
         self.recorded: list[RecordEntry] = []
         self.errors: list[Exception] = []
@@ -230,34 +231,21 @@ class HttpCassette:
         """The request as it would be stored (scrubbed the same way), and its key."""
         side = {"method": str(request.method).upper(), "url": str(request.uri), **parse_body(request_body(request))}
         scrubbed: dict[str, Any] = scrub_http({"request": side}, self._scrub)[0]["request"]
-        return scrubbed, request_key(scrubbed, match_host=self._index.match_host)
+        return scrubbed, request_key(scrubbed, match_host=self.match_host)
 
     def _miss(self, side: dict[str, Any], key: RequestKey) -> ReplayMismatchError:
         number = next(self._numbers) + self.calls_replayed
-        target = describe_request(side)[0]
-        who = f"HTTP replay (cassette {self.source}): request #{number} {target}"
+        actual = describe_request(side)
         recorded = self._index.recorded_for(key)
-        nearest = None if recorded else self._index.nearest(side)
-        error: ReplayMismatchError
-        if recorded:
-            msg = (
-                f"{who} has no recorded response left: the cassette recorded it {recorded} time(s) and all "
-                f"were replayed already.\nThe request asked:\n{excerpt(describe_request(side))}\n{self._hint}"
-            )
-            error = ReplayExhaustedError(msg)
-        elif nearest is None:
-            msg = (
-                f"{who} has no recorded response: the cassette holds no HTTP interactions.\n"
-                f"The request asked:\n{excerpt(describe_request(side))}\n{self._hint}"
-            )
-            error = ReplayExhaustedError(msg)
-        else:
-            recorded_side = nearest.metadata["http"]["request"]
-            msg = (
-                f"{who} matches no recorded interaction; nearest is recorded interaction "
-                f"#{self._index.number(nearest)}:\n{diff_requests(recorded_side, side)}\n{self._hint}"
-            )
-            error = ReplayMismatchError(msg)
+        error = replay_miss(
+            f"HTTP replay (cassette {self.source}): request #{number} {actual[0]}",
+            self._index,
+            actual,
+            hint=self._hint,
+            noun="interaction",
+            recorded=recorded,
+            nearest=None if recorded else self._index.nearest(actual, prefer=same_endpoint(side)),
+        )
         with self._lock:
             self.errors.append(error)
         return error

@@ -14,7 +14,7 @@ from pyagent_trace._recording import RecordEntry
 from pyagent_trace.exceptions import ConfigError, ReplayExhaustedError, ReplayMismatchError
 from pyagent_trace.http import HttpCassette, _matching, cassette, is_telemetry
 from pyagent_trace.http._convert import parse_body, response_from_vcr, response_to_vcr, split_sse
-from pyagent_trace.http._matching import InteractionIndex, request_key
+from pyagent_trace.http._matching import interaction_index, request_key
 from pyagent_trace.scrub import ScrubConfig
 
 URL = "https://api.openai.com/v1/chat/completions"
@@ -52,7 +52,7 @@ def test_key_sorts_query_parameters_and_can_include_the_host():
 
 def test_index_answers_identical_requests_in_recorded_order_then_runs_out():
     first, second = entry("same", "one"), entry("same", "two")
-    index = InteractionIndex([first, entry("other", "x"), second])
+    index = interaction_index([first, entry("other", "x"), second])
     key = request_key(first.metadata["http"]["request"])
     assert [index.take(key), index.take(key), index.take(key)] == [first, second, None]
     assert index.recorded_for(key) == 2
@@ -146,7 +146,7 @@ def test_an_unrecorded_request_fails_with_a_diff_against_the_nearest_recorded_on
 
 def test_a_repeated_request_beyond_the_recorded_ones_says_all_were_replayed():
     http = HttpCassette([entry("hi", "one")], mode="none")
-    exhausted = pytest.raises(ReplayExhaustedError, match=r"recorded it 1 time\(s\) and all were replayed")
+    exhausted = pytest.raises(ReplayExhaustedError, match=r"it was recorded 1 time\(s\) and all were replayed")
     with exhausted, http, httpx.Client() as client:
         assert ask(client, "hi") == "one"
         ask(client, "hi")
@@ -155,7 +155,7 @@ def test_a_repeated_request_beyond_the_recorded_ones_says_all_were_replayed():
 
 def test_an_error_swallowed_by_the_code_under_test_is_raised_when_the_cassette_closes():
     http = HttpCassette([], mode="none")
-    closing = pytest.raises(ReplayExhaustedError, match="holds no HTTP interactions")
+    closing = pytest.raises(ReplayExhaustedError, match=r"the recording holds 0 interaction\(s\)")
     # The code under test swallows the error, as an SDK turning it into its own error would.
     with closing, http, httpx.Client() as client, contextlib.suppress(ReplayExhaustedError):
         ask(client, "hi")
