@@ -27,7 +27,7 @@ __all__ = [
     "PATTERN",
     "UNFINISHED",
     "SpanNode",
-    "Usage",
+    "SpanTotals",
     "agent_attributes",
     "llm_attributes",
     "mark_error",
@@ -62,7 +62,7 @@ def _scalar(value: Any) -> bool:
     return isinstance(value, str | bool | int | float)
 
 
-class Usage:
+class SpanTotals:
     """Tokens and dollars of one span: its own calls, or everything under a pattern.
 
     ``usd`` stays None once one call is unpriced: the total is then unknown, not smaller.
@@ -94,7 +94,7 @@ class Usage:
         else:
             self.usd += float(cost)
 
-    def merge(self, other: Usage) -> None:
+    def merge(self, other: SpanTotals) -> None:
         self.calls += other.calls
         self.input_tokens += other.input_tokens
         self.output_tokens += other.output_tokens
@@ -140,8 +140,8 @@ class SpanNode:
         self.start_ns = start_ns
         self.last_llm_end_ns = start_ns
         self.closed = False
-        self.usage = Usage()
-        self.llm_usage = Usage()
+        self.usage = SpanTotals()
+        self.llm_usage = SpanTotals()
 
     def find(self, kind: str, key: str | None = None) -> SpanNode | None:
         """The innermost open node of ``kind`` (and ``key``) from here up, or None."""
@@ -152,7 +152,7 @@ class SpanNode:
             node = node.parent
         return None
 
-    def add_to_patterns(self, usage: Usage) -> None:
+    def add_to_patterns(self, usage: SpanTotals) -> None:
         """Count ``usage`` in every open pattern from here up (nested patterns included)."""
         node: SpanNode | None = self
         while node is not None:
@@ -204,7 +204,7 @@ def llm_attributes(payload: Mapping[str, Any], *, capture_content: bool) -> dict
     if isinstance(provider, str) and provider:
         attrs[attr.GEN_AI_PROVIDER_NAME] = provider
     if "input_tokens" in payload or "output_tokens" in payload:
-        usage = Usage()
+        usage = SpanTotals()
         usage.add(priced(payload))
         attrs.update(usage.attributes(gen_ai=True))
     duration_ms = duration_ms_of(payload)

@@ -160,7 +160,7 @@ class OpenTelemetryBridge:
             return
         agent = top.find(AGENT, event.agent_name or None) or top.find(AGENT)
         if agent is None:  # a cost recorded by hand inside a pattern: count it there
-            usage = tree.Usage()
+            usage = tree.SpanTotals()
             usage.add(event.payload)
             with self._lock:
                 top.add_to_patterns(usage)

@@ -30,19 +30,11 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from pyagent_trace.usage import Usage
+
 __all__ = ["ProviderCall", "Usage", "detect_api", "parse_call", "parse_sse_data", "usage_from"]
 
 _GEMINI_PATH = re.compile(r"/models/(?P<model>[^/:]+):(?:stream)?[gG]enerateContent$")
-
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """Canonical token counts: ``input_tokens`` includes both cache counts."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,24 +58,28 @@ def _dict(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _canonical(inp: int, out: int, read: int, write: int) -> Usage:
+def _canonical(inp: int, out: int, read: int, write: int, reasoning: int = 0) -> Usage:
     # A provider that reports cache counts above the total would make the price negative.
-    return Usage(max(inp, read + write), out, read, write)
+    return Usage(max(inp, read + write), max(out, reasoning), read, write, reasoning)
 
 
 def _openai_chat_usage(u: Mapping[str, Any]) -> Usage:
     details = _dict(u.get("prompt_tokens_details"))
+    completion = _dict(u.get("completion_tokens_details"))
     return _canonical(
         _int(u.get("prompt_tokens")), _int(u.get("completion_tokens")),
         _int(details.get("cached_tokens")), _int(details.get("cache_write_tokens")),
+        _int(completion.get("reasoning_tokens")),
     )  # fmt: skip
 
 
 def _openai_responses_usage(u: Mapping[str, Any]) -> Usage:
     details = _dict(u.get("input_tokens_details"))
+    output = _dict(u.get("output_tokens_details"))
     return _canonical(
         _int(u.get("input_tokens")), _int(u.get("output_tokens")),
         _int(details.get("cached_tokens")), _int(details.get("cache_write_tokens")),
+        _int(output.get("reasoning_tokens")),
     )  # fmt: skip
 
 
@@ -94,8 +90,9 @@ def _anthropic_usage(u: Mapping[str, Any]) -> Usage:
 
 def _gemini_usage(u: Mapping[str, Any]) -> Usage:
     inp = _int(u.get("promptTokenCount")) + _int(u.get("toolUsePromptTokenCount"))
-    out = _int(u.get("candidatesTokenCount")) + _int(u.get("thoughtsTokenCount"))
-    return _canonical(inp, out, _int(u.get("cachedContentTokenCount")), 0)
+    thoughts = _int(u.get("thoughtsTokenCount"))
+    out = _int(u.get("candidatesTokenCount")) + thoughts
+    return _canonical(inp, out, _int(u.get("cachedContentTokenCount")), 0, thoughts)
 
 
 _USAGE: Mapping[str, Callable[[Mapping[str, Any]], Usage]] = {
