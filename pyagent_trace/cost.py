@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from pyagent_trace.events import TraceEvent, TraceEventBus
 from pyagent_trace.exceptions import BudgetExceededError, ConfigError, PyAgentTraceWarning
-from pyagent_trace.pricing import DEFAULT_PRICES, PriceTable, validate_usage
+from pyagent_trace.pricing import PriceTable, price_table, validate_usage
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -162,11 +162,7 @@ class CostTracker:
         *,
         prices: PriceTable | Mapping[str, PriceSpec] | None = None,
     ) -> None:
-        if prices is None:
-            prices = DEFAULT_PRICES
-        elif not isinstance(prices, PriceTable):
-            prices = DEFAULT_PRICES.with_overrides(prices)
-        self.prices: PriceTable = prices
+        self.prices: PriceTable = price_table(prices)
         self.event_bus = event_bus
         self._lock = threading.Lock()
         self._entries: list[CostEntry] = []

@@ -16,7 +16,7 @@ from types import MappingProxyType
 
 from pyagent_trace.exceptions import ConfigError
 
-__all__ = ["DEFAULT_PRICES", "ModelPrice", "PriceSpec", "PriceTable", "validate_tokens"]
+__all__ = ["DEFAULT_PRICES", "ModelPrice", "PriceSpec", "PriceTable", "price_table", "validate_tokens"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,3 +291,14 @@ DEFAULT_PRICES = PriceTable(
     ),
 )
 """The built-in prices. Extend or correct them with ``DEFAULT_PRICES.with_overrides``."""
+
+
+def price_table(prices: PriceTable | Mapping[str, PriceSpec] | None) -> PriceTable:
+    """The prices a component works with: ``DEFAULT_PRICES``, a table given whole, or a
+    mapping of model to price that overrides the defaults (``{"my-model": {"input": 1.0,
+    "output": 2.0}}``, USD per 1M tokens). Every component taking ``prices=`` uses this."""
+    if prices is None:
+        return DEFAULT_PRICES
+    if isinstance(prices, PriceTable):
+        return prices
+    return DEFAULT_PRICES.with_overrides(prices)

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyagent_trace._messages import to_plain_messages
 from pyagent_trace._recording import (
@@ -27,6 +27,9 @@ from pyagent_trace.events import TraceEvent
 from pyagent_trace.exceptions import ConfigError
 from pyagent_trace.replay import ReplayLLM
 
+if TYPE_CHECKING:
+    from pyagent_trace.pricing import PriceSpec, PriceTable
+
 __all__ = [
     "FORMAT_VERSION",
     "HEADER_EVENT",
@@ -39,12 +42,6 @@ __all__ = [
 ]
 
 
-def _cost(model: str, input_tokens: int, output_tokens: int) -> float | None:
-    from pyagent_trace.pricing import DEFAULT_PRICES
-
-    return DEFAULT_PRICES.cost(model, input_tokens, output_tokens)
-
-
 class Recorder:
     """Collect a run's events in memory; ``save`` writes them as one JSONL recording.
 
@@ -52,7 +49,10 @@ class Recorder:
     agent_start/agent_end events beside the LLM calls.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, prices: PriceTable | Mapping[str, PriceSpec] | None = None) -> None:
+        """``prices``: a ``PriceTable`` or overrides of the default prices, for calls
+        recorded without a cost (see :func:`pyagent_trace.pricing.price_table`)."""
+        self._prices = prices
         self._entries: list[RecordEntry] = []
         self._lock = threading.Lock()
         self._pattern = ""
@@ -103,7 +103,9 @@ class Recorder:
                 raise ConfigError(msg)
         priced = True
         if cost_usd is None:
-            computed = _cost(model, input_tokens, output_tokens)
+            from pyagent_trace.pricing import price_table
+
+            computed = price_table(self._prices).cost(model, input_tokens, output_tokens)
             priced = computed is not None
             cost_usd = computed or 0.0
         return self._append(

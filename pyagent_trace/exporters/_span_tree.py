@@ -15,7 +15,7 @@ from opentelemetry.trace import Status, StatusCode
 from pyagent_trace import attributes as attr
 from pyagent_trace._messages import to_plain_messages
 from pyagent_trace._span_scope import infer_provider
-from pyagent_trace.pricing import DEFAULT_PRICES
+from pyagent_trace.pricing import DEFAULT_PRICES, PriceTable
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span
@@ -189,7 +189,9 @@ def agent_attributes(agent_name: str, model: Any) -> dict[str, AttributeValue]:
     return attrs
 
 
-def llm_attributes(payload: Mapping[str, Any], *, capture_content: bool) -> dict[str, AttributeValue]:
+def llm_attributes(
+    payload: Mapping[str, Any], *, capture_content: bool, prices: PriceTable = DEFAULT_PRICES
+) -> dict[str, AttributeValue]:
     """A GenAI client span's attributes from an ``llm_call`` / ``provider_call_*`` payload.
 
     Without ``cost_usd`` the price table prices the call; an unknown model is marked
@@ -205,7 +207,7 @@ def llm_attributes(payload: Mapping[str, Any], *, capture_content: bool) -> dict
         attrs[attr.GEN_AI_PROVIDER_NAME] = provider
     if "input_tokens" in payload or "output_tokens" in payload:
         usage = SpanTotals()
-        usage.add(priced(payload))
+        usage.add(priced(payload, prices))
         attrs.update(usage.attributes(gen_ai=True))
     duration_ms = duration_ms_of(payload)
     if duration_ms is not None:
@@ -218,13 +220,13 @@ def llm_attributes(payload: Mapping[str, Any], *, capture_content: bool) -> dict
     return attrs
 
 
-def priced(payload: Mapping[str, Any]) -> Mapping[str, Any]:
-    """``payload`` with a ``cost_usd`` from the price table when it has none (None if unknown)."""
+def priced(payload: Mapping[str, Any], prices: PriceTable = DEFAULT_PRICES) -> Mapping[str, Any]:
+    """``payload`` with a ``cost_usd`` from ``prices`` when it has none (None if unknown)."""
     if isinstance(payload.get("cost_usd"), int | float) or payload.get("priced") is False:
         return payload
     model = str(payload.get("model") or "")
     try:
-        cost = DEFAULT_PRICES.cost(model, _int(payload.get("input_tokens")), _int(payload.get("output_tokens")))
+        cost = prices.cost(model, _int(payload.get("input_tokens")), _int(payload.get("output_tokens")))
     except (TypeError, ValueError):  # negative or odd token counts: report them unpriced
         cost = None
     return {**payload, "cost_usd": cost}

@@ -28,14 +28,16 @@ from pyagent_trace._span_scope import get_tracer
 from pyagent_trace.exporters import _span_tree as tree
 from pyagent_trace.exporters._base import ErrorPolicy
 from pyagent_trace.exporters._span_tree import AGENT, LLM, PATTERN, SpanNode, active, ns
+from pyagent_trace.pricing import price_table
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from opentelemetry.trace import TracerProvider
     from opentelemetry.util.types import AttributeValue
 
     from pyagent_trace.events import TraceEvent
+    from pyagent_trace.pricing import PriceSpec, PriceTable
 
 __all__ = ["OpenTelemetryBridge", "SpanNode"]
 
@@ -58,6 +60,8 @@ class OpenTelemetryBridge:
         cost_records_as_llm_spans: also draw each ``cost_record`` of an agent whose
             LLM calls are not otherwise traced as a ``chat {model}`` client span.
         raise_errors: re-raise bridge errors (the project's own tests only).
+        prices: for events that carry tokens but no cost: a ``PriceTable`` or overrides of
+            the default prices, as ``CostTracker(prices=...)`` takes them.
     """
 
     def __init__(
@@ -68,8 +72,10 @@ class OpenTelemetryBridge:
         capture_content: bool = False,
         cost_records_as_llm_spans: bool = False,
         raise_errors: bool = False,
+        prices: PriceTable | Mapping[str, PriceSpec] | None = None,
     ) -> None:
         self.tracer_provider = tracer_provider
+        self._prices = price_table(prices)
         self._tracer = get_tracer(tracer_provider)
         self._parent_from_context = parent_from_context
         self._capture_content = capture_content
@@ -132,7 +138,7 @@ class OpenTelemetryBridge:
             self._finish(node, event, tree.agent_end_attributes(event.payload))
 
     def _provider_start(self, event: TraceEvent) -> None:
-        attrs = tree.llm_attributes(event.payload, capture_content=self._capture_content)
+        attrs = tree.llm_attributes(event.payload, capture_content=self._capture_content, prices=self._prices)
         key = str(event.payload.get("provider") or event.agent_name)
         name = attr.llm_span_name(attr.OPERATION_CHAT, str(event.payload.get("model") or ""))
         self._start(LLM, key, name, attrs, event, SpanKind.CLIENT)
@@ -141,16 +147,16 @@ class OpenTelemetryBridge:
         node = self._find(LLM, str(event.payload.get("provider") or event.agent_name))
         if node is None:
             return
-        attrs = tree.llm_attributes(event.payload, capture_content=self._capture_content)
+        attrs = tree.llm_attributes(event.payload, capture_content=self._capture_content, prices=self._prices)
         if "input_tokens" in event.payload:
-            node.usage.add(tree.priced(event.payload))
+            node.usage.add(tree.priced(event.payload, self._prices))
         self._finish(node, event, attrs)
 
     def _llm_call(self, event: TraceEvent) -> None:
         """An ``llm_call`` arrives after the call: the span ends at its timestamp."""
         end_ns = ns(event.timestamp)
         duration_ms = tree.duration_ms_of(event.payload) or 0.0
-        attrs = tree.llm_attributes(event.payload, capture_content=self._capture_content)
+        attrs = tree.llm_attributes(event.payload, capture_content=self._capture_content, prices=self._prices)
         name = attr.llm_span_name(attr.OPERATION_CHAT, str(event.payload.get("model") or ""))
         self._child_llm_span(event, name, attrs, end_ns - int(duration_ms * 1_000_000), end_ns)
 
@@ -169,7 +175,7 @@ class OpenTelemetryBridge:
             agent.usage.add(event.payload)
         if self._cost_spans and not agent.llm_usage.calls:
             model = str(event.payload.get("model") or "")
-            attrs = tree.llm_attributes(event.payload, capture_content=False)
+            attrs = tree.llm_attributes(event.payload, capture_content=False, prices=self._prices)
             name = attr.llm_span_name(attr.OPERATION_CHAT, model)
             self._child_llm_span(event, name, attrs, agent.last_llm_end_ns, ns(event.timestamp), agent, False)
 
@@ -239,7 +245,7 @@ class OpenTelemetryBridge:
         self._start_attributes(LLM, name, parent is None, attrs)
         span = self._tracer.start_span(name, self._context(parent), SpanKind.CLIENT, attrs, start_time=start_ns)
         node = SpanNode(LLM, name, span, parent, start_ns)
-        node.usage.add(tree.priced(event.payload))
+        node.usage.add(tree.priced(event.payload, self._prices))
         if parent is not None:
             parent.last_llm_end_ns = max(end_ns, parent.last_llm_end_ns)
         self._end(node, end_ns, {}, event.payload if "error" in event.payload else None, count=count)

@@ -407,3 +407,19 @@ def test_a_failing_backend_never_reaches_the_emitter_and_is_logged_once(caplog):
     warnings = [r for r in caplog.records if r.name == "pyagent_trace.exporters.otel"]
     assert len(warnings) == 1
     assert "tracer exploded" in warnings[0].getMessage()
+
+
+def test_user_prices_price_the_bridges_llm_spans(exporter):
+    """OpenTelemetryBridge(prices=...) prices calls without a cost from the user's table, not only the defaults."""
+    bridge = OpenTelemetryBridge(
+        make_test_tracer_provider(exporter), raise_errors=True, prices={"house-model": {"input": 2.0, "output": 4.0}}
+    )
+    bus = TraceEventBus(raise_errors=True)
+    bus.subscribe(bridge.export_event)
+
+    emit(bus, 1.0, "llm_call", "writer", model="house-model", input_tokens=1_000_000, output_tokens=500_000)
+    bridge.shutdown()
+
+    (span,) = exporter.get_finished_spans()
+    assert span.attributes["pyagent.cost.total_usd"] == 4.0
+    assert "pyagent.cost.unpriced" not in span.attributes

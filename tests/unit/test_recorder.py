@@ -226,3 +226,14 @@ def test_summing_tokens_and_cost_over_every_line_counts_each_call_once(tmp_path)
     assert sum(row.get("tokens", 0) for row in rows) == 367
     assert sum(row.get("cost_usd", 0.0) for row in rows) == recorder.total_cost
     assert end.metadata == {"total_tokens": 367, "total_cost_usd": recorder.total_cost}
+
+
+def test_user_prices_price_calls_recorded_without_a_cost():
+    """Recorder(prices=...) honours the user's prices like CostTracker does; unknown stays unpriced."""
+    recorder = Recorder(prices={"house-model": {"input": 2.0, "output": 4.0}})
+
+    priced = recorder.record_llm_call("a", "q", "r", model="house-model", input_tokens=500_000, output_tokens=0)
+    unknown = recorder.record_llm_call("a", "q", "r", model="nobody-knows", input_tokens=10, output_tokens=1)
+
+    assert (priced.cost_usd, priced.priced) == (1.0, True)
+    assert (unknown.cost_usd, unknown.priced) == (0.0, False)
