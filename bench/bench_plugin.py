@@ -19,10 +19,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 
 from pyagent_trace._recording import RecordEntry, save_entries
+from pyagent_trace.cassette import Cassette, RecordMode
 from pyagent_trace.cost import CostTracker
 from pyagent_trace.events import TraceEventBus
-from pytest_pyagent_trace._cassette import Cassette
-from pytest_pyagent_trace._settings import RecordMode
 
 TRIVIAL_TESTS = 500
 

@@ -13,8 +13,8 @@ from pyagent_trace.exceptions import BudgetExceededError, PyAgentTraceError, PyA
 from pytest_pyagent_trace._context import TestContext, context_for, record_commands
 
 if TYPE_CHECKING:
+    from pyagent_trace.cassette import Cassette
     from pyagent_trace.cost import CostTracker
-    from pytest_pyagent_trace._cassette import Cassette
 
 __all__ = ["check_after_test", "check_budget", "check_cassette", "parse_budget"]
 

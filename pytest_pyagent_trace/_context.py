@@ -26,9 +26,9 @@ from pytest_pyagent_trace._stale import CassetteUse
 
 if TYPE_CHECKING:
     from pyagent_trace._recording import RecordEntry
+    from pyagent_trace.cassette import Cassette
     from pyagent_trace.cost import CostTracker
     from pyagent_trace.events import TraceEventBus
-    from pytest_pyagent_trace._cassette import Cassette
     from pytest_pyagent_trace._network import NetworkBlocker
     from pytest_pyagent_trace._spans import SpanRouter
 
@@ -281,15 +281,9 @@ def _baseline(item: pytest.Item, path: Path, mode: RecordMode | None) -> list[Re
     """The cassette as it was before the test's first attempt (read once per test). A file
     that does not parse is an error, except when it is being re-recorded (mode all)."""
     if BASELINE not in item.stash:
-        from pyagent_trace.exceptions import BadRecordingError
-        from pytest_pyagent_trace._cassette_file import read_cassette
+        from pyagent_trace.cassette._file import read_cassette
 
-        try:
-            item.stash[BASELINE] = read_cassette(path)
-        except BadRecordingError:
-            if mode is not RecordMode.ALL:
-                raise
-            item.stash[BASELINE] = []
+        item.stash[BASELINE] = read_cassette(path, rerecording=mode is RecordMode.ALL)
     return item.stash[BASELINE]
 
 
@@ -340,9 +334,16 @@ def cassette_for(item: pytest.Item, prices: Any = None) -> Cassette:
     test = context_for(item, prices)
     if test.cassette is not None:
         return test.cassette
-    from pytest_pyagent_trace._cassette import Cassette
+    from pyagent_trace.cassette import Cassette
+    from pyagent_trace.scrub import ScrubConfig
 
     state = item.config.stash[STATE]
+    config = item.config
+    scrub = ScrubConfig().with_extra(
+        headers=ini_list(config, "pyagent_trace_scrub_headers"),
+        query=ini_list(config, "pyagent_trace_scrub_query"),
+        body_paths=ini_list(config, "pyagent_trace_scrub_body_paths"),
+    )
     record, rerecord = record_commands(item.nodeid)
     try:
         path = item_cassette(item, state)
@@ -357,6 +358,8 @@ def cassette_for(item: pytest.Item, prices: Any = None) -> Cassette:
             rerecord_command=rerecord,
             recorded_by=item.nodeid if marker_of(item).path is not None else None,
             baseline=_baseline(item, path, mode),
+            scrub=scrub,
+            ignore_hosts=ini_list(config, "pyagent_trace_ignore_hosts"),
         )
         return test.cassette
     except PyAgentTraceError as err:

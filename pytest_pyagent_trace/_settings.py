@@ -10,10 +10,10 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 from pyagent_trace.exceptions import ConfigError
+from pyagent_trace.record_mode import RECORDING_ALIASES, RecordMode
 
 __all__ = [
     "MATCHES",
@@ -29,29 +29,6 @@ __all__ = [
 ]
 
 
-class RecordMode(StrEnum):
-    """vcrpy's record modes, with its meanings."""
-
-    NONE = "none"  # replay only; a missing cassette fails; the network is blocked
-    ONCE = "once"  # record a cassette that does not exist yet, else replay it
-    NEW = "new"  # replay what is recorded, record calls that are missing
-    ALL = "all"  # re-record everything
-
-    @property
-    def records(self) -> bool:
-        return self is not RecordMode.NONE
-
-    @classmethod
-    def parse(cls, value: str, where: str) -> RecordMode:
-        try:
-            value = value.strip().lower()
-            return cls(RECORDING_ALIASES.get(value, value))
-        except ValueError:
-            choices = ", ".join(m.value for m in cls)
-            msg = f"{where}: unknown record mode {value!r}; choose one of: {choices}."
-            raise ConfigError(msg) from None
-
-
 @dataclass(frozen=True, slots=True)
 class ModeSources:
     """Where a mode can come from, narrowest first."""
@@ -59,10 +36,6 @@ class ModeSources:
     marker: str | None
     command_line: str | None
     ini: str | None
-
-
-# pytest-recording's words for the same modes, accepted when it shares --record-mode with us.
-RECORDING_ALIASES = {"new_episodes": "new", "rewrite": "all"}
 
 
 def command_line_mode(record_mode: str | None, *, record: bool, replay: bool) -> str | None:

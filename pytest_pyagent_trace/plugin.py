@@ -14,7 +14,6 @@ import pytest
 from pyagent_trace.exceptions import PyAgentTraceError
 from pytest_pyagent_trace import _context as ctx
 from pytest_pyagent_trace._options import (
-    HTTP_INI,
     add_options,
     block_network_option,
     has_recording,
@@ -170,22 +169,18 @@ def _open_http(item: pytest.Item) -> Any:
     test = item.stash.get(TEST, None)
     if test is None or test.cassette is None:
         return None
-    from pytest_pyagent_trace._http_bridge import open_http
-
-    settings = {name: tuple(ctx.ini_list(item.config, name)) for name in HTTP_INI}
-    return open_http(test.cassette, settings)
+    return test.cassette.open_http()
 
 
 def _close_http(item: pytest.Item, http: Any) -> str | None:
     """The first HTTP replay miss, which an SDK reports only as a vague connection error."""
     if http is None:
         return None
-    from pytest_pyagent_trace._http_bridge import close_http
-
-    errors = close_http(http)
+    test = item.stash[TEST]
+    errors = test.cassette.close_http() if test.cassette is not None else []
     if not errors:
         return None
-    item.stash[TEST].asked = True
+    test.asked = True
     return str(errors[0])
 
 

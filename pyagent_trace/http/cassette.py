@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
-from typing import Any, Literal, get_args
+from typing import Any
 
 from vcr.record_mode import RecordMode as VcrRecordMode
 
@@ -35,13 +35,13 @@ from pyagent_trace.http._matching import (
 )
 from pyagent_trace.http._vcr import IndexedCassette, chunked_stream_patches
 from pyagent_trace.pricing import DEFAULT_PRICES, PriceTable
+from pyagent_trace.record_mode import RecordMode
 from pyagent_trace.scrub import ScrubConfig, scrub_http
 
 __all__ = ["HttpCassette", "RecordMode"]
 
-RecordMode = Literal["none", "once", "new", "all"]
-_VCR_MODES = {"none": VcrRecordMode.NONE, "once": VcrRecordMode.ONCE, "new": VcrRecordMode.NEW_EPISODES,
-              "all": VcrRecordMode.ALL}  # fmt: skip
+_VCR_MODES = {RecordMode.NONE: VcrRecordMode.NONE, RecordMode.ONCE: VcrRecordMode.ONCE,
+              RecordMode.NEW: VcrRecordMode.NEW_EPISODES, RecordMode.ALL: VcrRecordMode.ALL}  # fmt: skip
 _log = logging.getLogger(__name__)
 _MATCH = "_pyagent_trace_match"  # attributes set on vcrpy's Request objects
 _STARTED = "_pyagent_trace_started"
@@ -74,7 +74,7 @@ class HttpCassette:
         self,
         loaded: Iterable[RecordEntry] = (),
         *,
-        mode: RecordMode = "none",
+        mode: RecordMode | str = RecordMode.NONE,
         source: str = "<memory>",
         scrub: ScrubConfig | None = None,
         ignore_hosts: Iterable[str] = (),
@@ -86,15 +86,12 @@ class HttpCassette:
         existed: bool | None = None,
         skip_patchers: Iterable[str] = (),
     ) -> None:
-        if mode not in get_args(RecordMode):
-            msg = f"HttpCassette(mode={mode!r}): use one of 'none', 'once', 'new', 'all'."
-            raise ConfigError(msg)
+        self.mode = RecordMode.parse(str(mode), "HttpCassette(mode=…)")
         entries = list(loaded)
-        self.mode: RecordMode = mode
         self.source = source
         existed = bool(entries) if existed is None else existed
-        self.replaying = mode in ("none", "new") or (mode == "once" and existed)
-        self.recording = mode in ("new", "all") or (mode == "once" and not existed)
+        self.replaying = self.mode.replays(existed)
+        self.recording = self.mode.records_missing(existed)
         self._scrub = scrub if scrub is not None else ScrubConfig()
         self._ignore = frozenset(h.lower() for h in ignore_hosts)
         self._on_record, self._on_replay = on_record, on_replay

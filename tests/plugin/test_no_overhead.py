@@ -62,7 +62,7 @@ def test_unused_plugin_imports_only_its_light_modules(project):
     modules = session(project)["modules"]
     assert ours(modules, "pytest_pyagent_trace") <= LIGHT
     assert ours(modules, "vcr", "opentelemetry") == set()
-    assert ours(modules, "pyagent_trace") <= {"pyagent_trace", "pyagent_trace.exceptions"}
+    assert ours(modules, "pyagent_trace") <= {"pyagent_trace", "pyagent_trace.exceptions", "pyagent_trace.record_mode"}
 
 
 def test_unused_plugin_adds_nothing_to_test_reports(project):
@@ -82,7 +82,7 @@ def test_used_plugin_loads_what_the_test_needs(project):
 
     run(project, "--record-mode=once").assert_outcomes(passed=1)
 
-    assert "pytest_pyagent_trace._cassette" in session(project)["modules"]
+    assert "pyagent_trace.cassette._cassette" in session(project)["modules"]
 
 
 def test_library_errors_in_tests_that_do_not_use_the_plugin_keep_their_traceback(project):

@@ -163,7 +163,7 @@ def test_an_error_swallowed_by_the_code_under_test_is_raised_when_the_cassette_c
 
 
 def test_bad_mode_and_reentering_are_config_errors():
-    with pytest.raises(ConfigError, match="use one of 'none', 'once', 'new', 'all'"):
+    with pytest.raises(ConfigError, match="unknown record mode 'sometimes'; choose one of: none, once, new, all"):
         HttpCassette([], mode="sometimes")  # type: ignore[arg-type]
     http = HttpCassette([], mode="none")
     with http, pytest.raises(ConfigError, match="already open"):

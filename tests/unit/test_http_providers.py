@@ -73,7 +73,7 @@ def test_anthropic_input_is_the_sum_of_uncached_cache_read_and_cache_write_token
 
 def test_gemini_prompt_includes_cached_and_output_adds_thoughts():
     usage = {"promptTokenCount": 30, "cachedContentTokenCount": 10, "candidatesTokenCount": 5, "thoughtsTokenCount": 3}
-    assert usage_from("generate_content", usage) == Usage(30, 8, 10, 0)
+    assert usage_from("generate_content", usage) == Usage(30, 8, 10, 0, reasoning_tokens=3)
 
 
 def test_cache_counts_above_the_reported_input_never_make_input_smaller_than_them():

@@ -23,7 +23,7 @@ from pathlib import Path
 import orjson
 
 from pyagent_trace._recording import RecordEntry, load_entries, save_entries
-from pyagent_trace.exceptions import ConfigError
+from pyagent_trace.exceptions import BadRecordingError, ConfigError
 from pyagent_trace.http._convert import without_volatile
 
 __all__ = ["cassette_lock", "check_cassette_path", "read_cassette", "write_cassette"]
@@ -45,13 +45,19 @@ def check_cassette_path(path: Path) -> None:
         raise ConfigError(msg)
 
 
-def read_cassette(path: Path) -> list[RecordEntry] | None:
-    """The cassette's entries, or None when there is no file yet."""
+def read_cassette(path: Path, *, rerecording: bool = False) -> list[RecordEntry] | None:
+    """The cassette's entries, or None when there is no file yet. A file that does not
+    parse is an error, except when it is being re-recorded (``rerecording``: nothing in it
+    is kept, so it reads as empty)."""
     check_cassette_path(path)
     if not path.exists():
         return None
     try:
         return load_entries(path)
+    except BadRecordingError:
+        if rerecording:
+            return []
+        raise
     except OSError as err:
         msg = f"Cassette {path} cannot be read ({err.strerror or err}); check its permissions."
         raise ConfigError(msg) from None

@@ -1,18 +1,31 @@
-"""A test's cassette: replays recorded LLM calls, records new ones, writes the file once.
+"""Cassette: one file of recorded calls, replayed, recorded, costed and traced.
 
-Pure of pytest: the plugin creates one per test and calls ``finish``. Replay is a
-``ReplayLLM`` per agent over the cassette; recording wraps the real callable.
+Usable without pytest (the plugin is a thin layer over it)::
+
+    with Cassette("tests/cassettes/plan.jsonl", mode="once") as cassette:
+        writer = cassette.llm(OpenAIProvider(), agent_name="writer")  # LLM-level calls
+        client.chat.completions.create(...)  # provider SDK calls, at the HTTP level
+
+While open, every HTTP request of the provider SDKs (httpx, httpx2, requests, aiohttp)
+is answered from the cassette or sent and recorded; ``llm()`` callables replay or record
+LLM-level calls. Each call reaches the cost tracker, the bus and the spans once. On exit
+the file is written once, atomically, if anything was recorded, and a replay miss the
+code under test swallowed is raised.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from pyagent_trace._messages import to_plain_messages
 from pyagent_trace._recording import LLM_CALL, RecordEntry
 from pyagent_trace._tokens import count_tokens
+from pyagent_trace.cassette._file import read_cassette, write_cassette
+from pyagent_trace.cassette._llm import INSIDE_LLM, CassetteLLM, Reply
 from pyagent_trace.cost import CostTracker
 from pyagent_trace.events import TraceEvent, TraceEventBus
 from pyagent_trace.exceptions import (
@@ -22,12 +35,17 @@ from pyagent_trace.exceptions import (
     PyAgentTraceWarning,
     ReplayExhaustedError,
 )
-from pyagent_trace.replay import MatchMode, ReplayLLM
-from pytest_pyagent_trace._cassette_file import write_cassette
-from pytest_pyagent_trace._cassette_llm import CassetteLLM, Reply
-from pytest_pyagent_trace._settings import RecordMode
+from pyagent_trace.record_mode import MatchMode, RecordMode
+from pyagent_trace.replay import ReplayLLM
+
+if TYPE_CHECKING:
+    from pyagent_trace.http import HttpCassette
+    from pyagent_trace.scrub import ScrubConfig
 
 __all__ = ["Cassette", "CassetteLLM"]
+
+_HTTP = "http_interaction"
+_UNREAD: Any = object()
 
 
 def _own_part(entries: list[RecordEntry], recorded_by: str | None) -> list[RecordEntry]:
@@ -39,29 +57,54 @@ def _own_part(entries: list[RecordEntry], recorded_by: str | None) -> list[Recor
 
 
 class Cassette:
-    """One test's cassette. ``mode`` says whether it replays, records, or both."""
+    """A cassette file; ``mode`` says whether it replays, records, or both.
+
+    Args:
+        path: the ``.jsonl`` file (absent until something is recorded).
+        mode: ``"none"`` replays only, ``"once"`` records a cassette that does not exist,
+            ``"new"`` records the calls it lacks, ``"all"`` re-records everything.
+        match: how LLM-level calls are found: ``"messages"`` (by agent and messages) or
+            ``"order"`` (by agent, in recorded order).
+        tracker, bus: where every call is accounted (a fresh ``CostTracker`` and bus by default).
+        record_command, rerecord_command: how to record, quoted in error messages.
+        recorded_by: in a cassette several tests share, the id of the one this is for.
+        baseline: the file's entries as read before (None: no file); read from ``path``
+            when not given. A retried test passes the first attempt's baseline.
+        scrub, ignore_hosts: extra secret filters and hosts never recorded (HTTP level).
+    """
 
     def __init__(
         self,
-        path: Path,
-        mode: RecordMode,
+        path: str | Path,
+        mode: RecordMode | str = RecordMode.NONE,
         *,
         match: MatchMode = "messages",
-        tracker: CostTracker,
-        bus: TraceEventBus,
-        record_command: str,
-        rerecord_command: str,
+        tracker: CostTracker | None = None,
+        bus: TraceEventBus | None = None,
+        record_command: str = "record with mode 'once'",
+        rerecord_command: str = "re-record with mode 'all'",
         recorded_by: str | None = None,
-        baseline: list[RecordEntry] | None = None,
+        baseline: list[RecordEntry] | None = _UNREAD,
+        scrub: ScrubConfig | None = None,
+        ignore_hosts: Iterable[str] = (),
     ) -> None:
+        path = Path(path)
+        mode = RecordMode.parse(str(mode), "Cassette(mode=…)")
+        if match not in ("messages", "order"):
+            msg = f"Cassette(match={match!r}): use 'messages' or 'order'."
+            raise ConfigError(msg)
+        if baseline is _UNREAD:
+            baseline = read_cassette(path, rerecording=mode is RecordMode.ALL)
         self.path = path
         self.mode = mode
         self.match = match
-        self.tracker = tracker
-        self.bus = bus
+        self.bus = bus if bus is not None else TraceEventBus()
+        self.tracker = tracker if tracker is not None else CostTracker(event_bus=self.bus)
         self.record_command = record_command
         self.rerecord_command = rerecord_command
         self.recorded_by = recorded_by
+        self._scrub = scrub
+        self._ignore_hosts = tuple(ignore_hosts)
         self.file_exists = baseline is not None
         self._previous = baseline or []
         """The file as the test found it before its first attempt (``baseline``; None: absent)."""
@@ -74,19 +117,20 @@ class Cassette:
         self._replays: dict[str, ReplayLLM | None] = {}
         self._llms: dict[tuple[str, int], CassetteLLM] = {}
         self.written = False
-        self.http: Any = None
-        """The test's ``pyagent_trace.http.HttpCassette`` while its body runs (SDK calls)."""
+        self._http_done: tuple[int, list[RecordEntry]] = (0, [])
+        self.http: HttpCassette | None = None
+        """The HTTP capture of the provider SDKs while the cassette is open."""
         self.errors: list[PyAgentTraceError] = []
         """Errors raised to the code under test (replay, missing cassette), even those it caught."""
 
     # -- what the mode means --------------------------------------------------------------
     @property
     def replaying(self) -> bool:
-        return self.mode in (RecordMode.NONE, RecordMode.NEW) or (self.mode is RecordMode.ONCE and self.existed)
+        return self.mode.replays(self.existed)
 
     @property
     def recording(self) -> bool:
-        return self.mode in (RecordMode.ALL, RecordMode.NEW) or (self.mode is RecordMode.ONCE and not self.existed)
+        return self.mode.records_missing(self.existed)
 
     @property
     def records_missing(self) -> bool:
@@ -145,7 +189,7 @@ class Cassette:
 
     @property
     def calls_replayed(self) -> int:
-        http = self.http.calls_replayed if self.http is not None else 0
+        http = self.http.calls_replayed if self.http is not None else self._http_done[0]
         return http + sum(r.calls_replayed for r in self._replays.values() if r is not None)
 
     @property
@@ -160,8 +204,7 @@ class Cassette:
         used = {id(e) for r in self._replays.values() if r is not None for e in r.recorded_calls}
         unused = [e for r in self._replays.values() if r is not None for e in r.unused_calls]
         unused += [e for e in self._loaded if e.event_type == LLM_CALL and id(e) not in used]
-        if self.http is not None:
-            unused += self.http.unused()
+        unused += self.http.unused() if self.http is not None else self._http_done[1]
         if self.recorded_by is None:
             return unused
         return [e for e in unused if e.metadata.get("recorded_by") == self.recorded_by]
@@ -289,7 +332,80 @@ class Cassette:
             payload["provider"] = meta["provider"]
         self.bus.emit(TraceEvent(time.time(), "llm_call", entry.agent_name, entry.pattern_type, payload))
 
-    # -- end of test ----------------------------------------------------------------------
+    # -- HTTP capture of the provider SDKs ------------------------------------------------
+    def open_http(self) -> HttpCassette:
+        """Start answering (or recording) the SDKs' HTTP requests from this cassette."""
+        from pyagent_trace.http import HttpCassette
+
+        if self.http is not None:
+            msg = f"{self!r} is already open; open it once at a time."
+            raise ConfigError(msg)
+        hint = (
+            f"Re-record the cassette with: {self.rerecord_command}"
+            if self.existed
+            else f"Cassette {self.display_path} does not exist. Record it with: {self.record_command}"
+        )
+        http = HttpCassette(
+            [e for e in self._loaded if e.event_type == _HTTP],
+            mode=self.mode,
+            source=self.display_path,
+            existed=self.existed,
+            prices=self.tracker.prices,
+            on_record=self._http_recorded,
+            on_replay=lambda entry: self._http_accounted(entry, replayed=True),
+            rerecord_hint=hint,
+            scrub=self._scrub,
+            ignore_hosts=self._ignore_hosts,
+        )
+        http.__enter__()
+        self.http = http
+        return http
+
+    def close_http(self) -> list[Exception]:
+        """Stop the HTTP capture; returns the replay misses the code under test met (SDKs
+        turn them into vague connection errors and may retry, so they are reported here)."""
+        http = self.http
+        if http is None:
+            return []
+        self._http_done = (http.calls_replayed, http.unused())
+        self.http = None
+        http.errors, errors = [], list(http.errors)
+        http.__exit__(None, None, None)
+        return errors
+
+    def _http_recorded(self, entry: RecordEntry) -> None:
+        inside = INSIDE_LLM.get()
+        if inside is not None and _is_llm(entry):  # part of a cassette.llm() call: one call, not two
+            inside.append(entry)
+            return
+        if self.recorded_by:
+            entry.metadata["recorded_by"] = self.recorded_by
+        self.recorded.append(entry)
+        self._http_accounted(entry, replayed=False)
+
+    def _http_accounted(self, entry: RecordEntry, *, replayed: bool) -> None:
+        """A provider call costs and shows up like an LLM-level call, plus its GenAI span;
+        other HTTP traffic (a tool's weather API) costs nothing."""
+        if _is_llm(entry):
+            from pyagent_trace.http import emit_genai_span
+
+            emit_genai_span(entry)
+            self.account(entry, replayed=replayed)
+
+    # -- as a context manager -------------------------------------------------------------
+    def __enter__(self) -> Cassette:
+        self.open_http()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        errors = self.close_http()
+        self.finish()
+        if exc is None and (errors or self.errors):
+            raise (errors or self.errors)[0]
+
+    # -- end -------------------------------------------------------------------------------
     def finish(self) -> bool:
         """Write the cassette once, if this test recorded anything; returns whether it wrote."""
         if not self.recorded or self.written:
@@ -300,3 +416,9 @@ class Cassette:
         )
         self.written = True
         return True
+
+
+def _is_llm(entry: RecordEntry) -> bool:
+    from pyagent_trace.http import is_llm_entry
+
+    return is_llm_entry(entry)

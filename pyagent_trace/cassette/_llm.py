@@ -16,7 +16,7 @@ from pyagent_trace.exceptions import ConfigError, PyAgentTraceError, ReplayExhau
 
 if TYPE_CHECKING:
     from pyagent_trace._recording import RecordEntry
-    from pytest_pyagent_trace._cassette import Cassette
+    from pyagent_trace.cassette._cassette import Cassette
 
 __all__ = ["INSIDE_LLM", "CassetteLLM", "Reply", "read_reply"]
 

@@ -1,0 +1,47 @@
+"""Record modes, with vcrpy's meanings, decided in one place for every kind of call."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pyagent_trace.exceptions import ConfigError
+
+__all__ = ["RECORDING_ALIASES", "MatchMode", "RecordMode"]
+
+MatchMode = Literal["messages", "order"]
+# pytest-recording's words for the same modes (accepted wherever a mode is given).
+RECORDING_ALIASES = {"new_episodes": "new", "rewrite": "all"}
+
+
+class RecordMode(StrEnum):
+    """What a cassette does with calls it has and calls it lacks."""
+
+    NONE = "none"  # replay only; a call the cassette lacks is an error
+    ONCE = "once"  # record a cassette that does not exist yet, else replay it
+    NEW = "new"  # replay what is recorded, record calls that are missing
+    ALL = "all"  # re-record everything
+
+    @property
+    def records(self) -> bool:
+        """Whether this mode may call a real LLM (and spend money)."""
+        return self is not RecordMode.NONE
+
+    def replays(self, existed: bool) -> bool:
+        """Whether recorded calls answer (``existed``: the cassette was there before)."""
+        return self in (RecordMode.NONE, RecordMode.NEW) or (self is RecordMode.ONCE and existed)
+
+    def records_missing(self, existed: bool) -> bool:
+        """Whether a call the cassette lacks is sent and recorded rather than an error."""
+        return self in (RecordMode.ALL, RecordMode.NEW) or (self is RecordMode.ONCE and not existed)
+
+    @classmethod
+    def parse(cls, value: str, where: str) -> RecordMode:
+        """The mode ``value`` names (ours or pytest-recording's word); ``where`` for the error."""
+        try:
+            value = value.strip().lower()
+            return cls(RECORDING_ALIASES.get(value, value))
+        except (ValueError, AttributeError):
+            choices = ", ".join(m.value for m in cls)
+            msg = f"{where}: unknown record mode {value!r}; choose one of: {choices}."
+            raise ConfigError(msg) from None
