@@ -17,7 +17,7 @@ import orjson
 
 from pyagent_trace.exceptions import BadRecordingError
 
-__all__ = ["atomic_write_bytes", "dump_lines", "iter_jsonl", "read_jsonl"]
+__all__ = ["atomic_write_bytes", "dump_lines", "iter_jsonl"]
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS
 
@@ -127,8 +127,3 @@ def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, An
             )
             raise BadRecordingError(msg, path=str(file_path), line=number)
         yield number, value
-
-
-def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """All JSON objects of a JSONL file, blank lines skipped."""
-    return [value for _, value in iter_jsonl(path)]

@@ -11,7 +11,7 @@ import contextlib
 import gc
 import itertools
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,6 @@ __all__ = [
     "HEADER_EVENT",
     "LLM_CALL",
     "RecordEntry",
-    "entries_from_dicts",
     "entries_from_rows",
     "load_entries",
     "save_entries",
@@ -129,11 +128,6 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def entries_from_dicts(rows: Sequence[dict[str, Any]], path: str = "<memory>") -> list[RecordEntry]:
-    """Entries of already-parsed objects (line numbers counted from 1)."""
-    return entries_from_rows(enumerate(rows, start=1), path)
 
 
 def load_entries(path: str | os.PathLike[str]) -> list[RecordEntry]:

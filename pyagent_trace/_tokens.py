@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["CHARS_PER_TOKEN", "count_tokens", "tokenizer_name"]
+__all__ = ["CHARS_PER_TOKEN", "count_tokens"]
 
 CHARS_PER_TOKEN = 4
 
@@ -55,8 +55,3 @@ def count_tokens(text: str) -> int:
     if not text:
         return 0
     return _encoder()[1](text)
-
-
-def tokenizer_name() -> str:
-    """Which counter :func:`count_tokens` uses, for reports."""
-    return _encoder()[0]

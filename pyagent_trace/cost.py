@@ -302,19 +302,6 @@ class CostTracker:
             msg = "\n".join(["Budget exceeded:", *(f"  {o}" for o in over), *s.lines()])
             raise BudgetExceededError(msg)
 
-    def merge(self, other: CostTracker) -> None:
-        """Append ``other``'s entries (e.g. from an xdist worker); no events are re-emitted."""
-        if not isinstance(other, CostTracker):
-            msg = f"merge({other!r}): can only merge another CostTracker."
-            raise TypeError(msg)
-        if other is self:
-            msg = "merge(): a CostTracker cannot be merged into itself (it would count twice)."
-            raise ConfigError(msg)
-        entries = other.entries
-        with self._lock:
-            self._entries.extend(entries)
-            self._warned_models.update(e.model for e in entries if not e.priced)
-
     def reset(self) -> None:
         """Forget every entry, and which unpriced models were already warned about."""
         with self._lock:

@@ -18,7 +18,6 @@ from pyagent_trace._recording import (
     HEADER_EVENT,
     LLM_CALL,
     RecordEntry,
-    entries_from_dicts,
     load_entries,
     save_entries,
 )
@@ -36,7 +35,6 @@ __all__ = [
     "RecordEntry",
     "Recorder",
     "ReplayLLM",
-    "entries_from_dicts",
     "load_entries",
     "save_entries",
 ]

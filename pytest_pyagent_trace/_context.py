@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pyagent_trace.exceptions import PyAgentTraceError
-from pytest_pyagent_trace._report import SessionReport, TestUsage
+from pytest_pyagent_trace._summary import SessionReport, TestUsage
 from pytest_pyagent_trace._settings import (
     MATCHES,
     CassetteMarker,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pytest_pyagent_trace._context import RunState
-from pytest_pyagent_trace._report import PROPERTY, TestUsage
+from pytest_pyagent_trace._summary import PROPERTY, TestUsage
 from pytest_pyagent_trace._stale import stale_cassettes
 
 __all__ = ["RunReporter"]

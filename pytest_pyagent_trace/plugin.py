@@ -20,7 +20,7 @@ from pytest_pyagent_trace._options import (
     record_mode_option,
     translate_for_recording,
 )
-from pytest_pyagent_trace._report import PROPERTY, SessionReport, TestUsage
+from pytest_pyagent_trace._summary import PROPERTY, SessionReport, TestUsage
 from pytest_pyagent_trace._settings import ModeSources, command_line_mode, resolve_mode
 
 STATE = ctx.STATE

@@ -26,7 +26,7 @@ LIGHT = {
     "pytest_pyagent_trace.plugin",
     "pytest_pyagent_trace._context",
     "pytest_pyagent_trace._options",
-    "pytest_pyagent_trace._report",
+    "pytest_pyagent_trace._summary",
     "pytest_pyagent_trace._reporter",
     "pytest_pyagent_trace._settings",
     "pytest_pyagent_trace._stale",

@@ -408,40 +408,7 @@ def test_assert_under_rejects_missing_or_invalid_limits(kwargs, error):
         CostTracker().assert_under(**kwargs)
 
 
-# -- merge, reset, threads ------------------------------------------------------------------
-def test_merge_appends_the_other_trackers_entries_without_re_emitting():
-    seen: list[TraceEvent] = []
-    bus = TraceEventBus(raise_errors=True)
-    bus.subscribe(seen.append)
-    main, worker = CostTracker(bus), _docs_tracker()
-    main.record("p", "a", "gpt-4o", 1, 1, 0.5)
-    main.merge(worker)
-    assert main.call_count == 4
-    assert main.entries[1:] == worker.entries
-    assert len(seen) == 1
-    assert worker.call_count == 3
-
-
-def test_merge_does_not_repeat_warnings_for_models_already_unpriced():
-    worker = CostTracker()
-    with _unpriced():
-        worker.record("p", "a", "my-model", 1, 1)
-    main = CostTracker()
-    main.merge(worker)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        main.record("p", "a", "my-model", 1, 1)
-    assert main.unpriced_calls == 2
-
-
-def test_merge_rejects_itself_and_non_trackers():
-    tracker = CostTracker()
-    with pytest.raises(ConfigError, match=r"into itself"):
-        tracker.merge(tracker)
-    with pytest.raises(TypeError, match=r"another CostTracker"):
-        tracker.merge([])  # type: ignore[arg-type]
-
-
+# -- reset, threads ------------------------------------------------------------------
 def test_reset_forgets_entries_and_warned_models():
     tracker = _docs_tracker()
     with _unpriced():
