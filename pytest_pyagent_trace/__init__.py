@@ -1,1 +1,37 @@
-"""pytest plugin for pyagent-trace: cassettes, cost budgets, span assertions and snapshots."""
+"""pytest plugin for pyagent-trace: cassettes, cost budgets, span assertions and snapshots.
+
+The fixtures' types, for annotations (``def test_plan(cassette: Cassette, spans: CapturedSpans)``):
+``Cassette`` and ``CostTracker`` come from the library, ``CapturedSpans`` and ``SpanTree`` from
+here. Imported on first use, so the plugin itself stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyagent_trace.cassette import Cassette
+    from pyagent_trace.cost import CostTracker
+    from pyagent_trace.events import TraceEventBus
+    from pytest_pyagent_trace._spans import CapturedSpans, SpanTree
+
+_WHERE = {
+    "Cassette": "pyagent_trace.cassette",
+    "CostTracker": "pyagent_trace.cost",
+    "TraceEventBus": "pyagent_trace.events",
+    "CapturedSpans": "pytest_pyagent_trace._spans",
+    "SpanTree": "pytest_pyagent_trace._spans",
+}
+
+__all__ = ["CapturedSpans", "Cassette", "CostTracker", "SpanTree", "TraceEventBus"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        msg = f"module 'pytest_pyagent_trace' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pyagent_trace.exceptions import PyAgentTraceError
-from pytest_pyagent_trace._summary import SessionReport, TestUsage
 from pytest_pyagent_trace._settings import (
     MATCHES,
     CassetteMarker,
@@ -23,6 +22,7 @@ from pytest_pyagent_trace._settings import (
     split_list,
 )
 from pytest_pyagent_trace._stale import CassetteUse
+from pytest_pyagent_trace._summary import SessionReport, TestUsage
 
 if TYPE_CHECKING:
     from pyagent_trace._recording import RecordEntry

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from pytest_pyagent_trace._context import RunState
-from pytest_pyagent_trace._summary import PROPERTY, TestUsage
 from pytest_pyagent_trace._stale import stale_cassettes
+from pytest_pyagent_trace._summary import PROPERTY, TestUsage
 
 __all__ = ["RunReporter"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -20,8 +20,16 @@ from pytest_pyagent_trace._options import (
     record_mode_option,
     translate_for_recording,
 )
-from pytest_pyagent_trace._summary import PROPERTY, SessionReport, TestUsage
 from pytest_pyagent_trace._settings import ModeSources, command_line_mode, resolve_mode
+from pytest_pyagent_trace._summary import PROPERTY, SessionReport, TestUsage
+
+if TYPE_CHECKING:  # the fixtures' types; imported by the fixtures themselves when used
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from pyagent_trace.cassette import Cassette
+    from pyagent_trace.cost import CostTracker
+    from pyagent_trace.events import TraceEventBus
+    from pytest_pyagent_trace._spans import CapturedSpans, SpanTree
 
 STATE = ctx.STATE
 TEST = ctx.TEST
@@ -218,25 +226,25 @@ def pyagent_trace_prices() -> Any:
 
 
 @pytest.fixture
-def cassette(request: pytest.FixtureRequest, pyagent_trace_prices: Any) -> Any:
+def cassette(request: pytest.FixtureRequest, pyagent_trace_prices: Any) -> Cassette:
     """This test's cassette: ``cassette.llm(real_llm, agent_name=...)`` replays or records."""
     return ctx.cassette_for(request.node, pyagent_trace_prices)
 
 
 @pytest.fixture
-def cost_tracker(request: pytest.FixtureRequest, pyagent_trace_prices: Any) -> Any:
+def cost_tracker(request: pytest.FixtureRequest, pyagent_trace_prices: Any) -> CostTracker:
     """A CostTracker fed by every call the test's cassette records or replays."""
     return ctx.context_for(request.node, pyagent_trace_prices).tracker
 
 
 @pytest.fixture
-def trace_bus(request: pytest.FixtureRequest, pyagent_trace_prices: Any) -> Any:
+def trace_bus(request: pytest.FixtureRequest, pyagent_trace_prices: Any) -> TraceEventBus:
     """The test's TraceEventBus: receives llm_call and cost_record events; wire agents to it."""
     return ctx.context_for(request.node, pyagent_trace_prices).bus
 
 
 @pytest.fixture
-def span_exporter(request: pytest.FixtureRequest) -> Iterator[Any]:
+def span_exporter(request: pytest.FixtureRequest) -> Iterator[InMemorySpanExporter]:
     """An in-memory exporter holding only this test's finished spans."""
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -258,7 +266,7 @@ def span_exporter(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 @pytest.fixture
-def spans(request: pytest.FixtureRequest, span_exporter: Any) -> Any:
+def spans(request: pytest.FixtureRequest, span_exporter: InMemorySpanExporter) -> CapturedSpans:
     """The test's finished spans (read live), with ``.find(...)``, ``.one(...)``, ``.names``."""
     from pytest_pyagent_trace._spans import CapturedSpans
 
@@ -266,7 +274,7 @@ def spans(request: pytest.FixtureRequest, span_exporter: Any) -> Any:
 
 
 @pytest.fixture
-def span_tree(spans: Any) -> Any:
+def span_tree(spans: CapturedSpans) -> SpanTree:
     """The test's spans as a normalised tree: ``assert span_tree == snapshot``."""
     from pytest_pyagent_trace._spans import SpanTree
 

@@ -231,3 +231,22 @@ def test_own_tree_and_syrupy_matchers_make_snapshots_survive_other_libraries(pro
     monkeypatch.setenv("RUN", "2")  # the SDK's span changes; the matcher and .own do not care
 
     run(project).assert_outcomes(passed=1)
+
+
+def test_fixture_types_are_public_for_annotations(project):
+    """Tests can annotate the fixtures with the types pytest_pyagent_trace exports; they are what the fixtures give."""
+    project.makepyfile(
+        test_typed="""
+        from pytest_pyagent_trace import CapturedSpans, Cassette, CostTracker, SpanTree, TraceEventBus
+
+        def test_typed(cassette: Cassette, cost_tracker: CostTracker, trace_bus: TraceEventBus,
+                       spans: CapturedSpans, span_tree: SpanTree):
+            assert isinstance(cassette, Cassette)
+            assert isinstance(cost_tracker, CostTracker)
+            assert isinstance(trace_bus, TraceEventBus)
+            assert isinstance(spans, CapturedSpans)
+            assert isinstance(span_tree, SpanTree)
+        """
+    )
+
+    run(project, "--record-mode=once").assert_outcomes(passed=1)
