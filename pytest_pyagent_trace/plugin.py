@@ -5,6 +5,7 @@ uses none of it runs exactly as without it: no patch, no network block, no repor
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -111,6 +112,8 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object
     """The network block and placeholder keys, around all attempts of a cassette test."""
     state = item.config.stash[STATE]
     plan = ctx.plan_for(item, state)
+    if plan is None or not ctx.has_cassette(item):
+        _release_http()  # a test without a cassette runs with no HTTP patch at all
     if plan is None:
         return (yield)
     state.current_nodeid = item.nodeid
@@ -173,11 +176,26 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
 
 
 def _open_http(item: pytest.Item) -> Any:
-    """Record/replay the test's HTTP calls (provider SDKs) when it has a cassette."""
+    """Record/replay the test's HTTP calls (provider SDKs) when it has a cassette. The
+    HTTP patches stay installed while cassette tests follow one another (installing them
+    costs more than a test's replay); the next test without a cassette removes them."""
     test = item.stash.get(TEST, None)
     if test is None or test.cassette is None:
         return None
+    from pyagent_trace.http._capture import CAPTURE
+
+    CAPTURE.linger = True
     return test.cassette.open_http()
+
+
+def _release_http() -> None:
+    capture = sys.modules.get("pyagent_trace.http._capture")  # never imported: nothing to release
+    if capture is not None:
+        capture.CAPTURE.release()
+
+
+def pytest_sessionfinish() -> None:
+    _release_http()
 
 
 def _close_http(item: pytest.Item, http: Any) -> str | None:

@@ -18,11 +18,10 @@ from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any
 
-from vcr.record_mode import RecordMode as VcrRecordMode
-
 from pyagent_trace._recording import RecordEntry
 from pyagent_trace._replay_index import replay_miss
 from pyagent_trace.exceptions import ConfigError, ReplayMismatchError
+from pyagent_trace.http._capture import CAPTURE
 from pyagent_trace.http._convert import parse_body, request_body, request_to_dict, response_from_vcr, response_to_vcr
 from pyagent_trace.http._entry import build_entry, current_agent_name
 from pyagent_trace.http._matching import (
@@ -33,15 +32,12 @@ from pyagent_trace.http._matching import (
     request_key,
     same_endpoint,
 )
-from pyagent_trace.http._vcr import IndexedCassette, chunked_stream_patches
 from pyagent_trace.pricing import DEFAULT_PRICES, PriceTable
 from pyagent_trace.record_mode import RecordMode
 from pyagent_trace.scrub import ScrubConfig, scrub_http
 
 __all__ = ["HttpCassette", "RecordMode"]
 
-_VCR_MODES = {RecordMode.NONE: VcrRecordMode.NONE, RecordMode.ONCE: VcrRecordMode.ONCE,
-              RecordMode.NEW: VcrRecordMode.NEW_EPISODES, RecordMode.ALL: VcrRecordMode.ALL}  # fmt: skip
 _log = logging.getLogger(__name__)
 _MATCH = "_pyagent_trace_match"  # attributes set on vcrpy's Request objects
 _STARTED = "_pyagent_trace_started"
@@ -106,30 +102,24 @@ class HttpCassette:
         self.calls_replayed = 0
         self._numbers = itertools.count(1)
         self._lock = threading.Lock()
-        self._local = threading.local()
-        self._stack: contextlib.ExitStack | None = None
+        self._local = CAPTURE.local
+        self._open = False
 
     # -- context manager ---------------------------------------------------------------------
     def __enter__(self) -> HttpCassette:
-        if self._stack is not None:
+        if self._open:
             msg = f"HttpCassette for {self.source} is already open; open it once at a time."
             raise ConfigError(msg)
-        with contextlib.ExitStack() as stack:
-            vcr_cassette = IndexedCassette.use(
-                path=self.source, owner=self, record_mode=_VCR_MODES[self.mode], match_on=(),
-                skip_patchers=self._skip,
-            )  # fmt: skip
-            stack.enter_context(vcr_cassette)
-            stack.enter_context(chunked_stream_patches(self._local, frozenset(self._skip)))
-            self._stack = stack.pop_all()
+        CAPTURE.attach(self, frozenset(self._skip))
+        self._open = True
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        stack, self._stack = self._stack, None
-        if stack is not None:
-            stack.close()
+        if self._open:
+            self._open = False
+            CAPTURE.detach(self)
         # SDKs wrap transport errors (openai: APIConnectionError "Connection error.") and
         # code under test may swallow them: the replay miss is the real failure, say it.
         if self.errors and not any(exc is error for error in self.errors):

@@ -100,3 +100,32 @@ def test_library_errors_in_tests_that_do_not_use_the_plugin_keep_their_traceback
 
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([">*CostTracker().record(*", "E *ConfigError: cost_usd=-1*"])
+
+
+def test_http_patches_are_installed_once_for_a_run_of_cassette_tests_and_gone_for_other_tests(project):
+    """Consecutive cassette tests share one install of vcrpy's patches; a test without a cassette sees none."""
+    project.makepyfile(
+        test_order="""
+        import httpx
+        import pytest
+
+        ORIGINAL = httpx.HTTPTransport.handle_request
+
+        @pytest.mark.parametrize("n", range(4))
+        @pytest.mark.cassette
+        def test_cassette(n):
+            from pyagent_trace.http._capture import CAPTURE
+            assert httpx.HTTPTransport.handle_request is not ORIGINAL
+            assert CAPTURE.installs == 1
+
+        def test_plain():
+            assert httpx.HTTPTransport.handle_request is ORIGINAL
+
+        @pytest.mark.cassette
+        def test_cassette_again():
+            from pyagent_trace.http._capture import CAPTURE
+            assert CAPTURE.installs == 2
+        """
+    )
+
+    run(project, "-p", "no:randomly").assert_outcomes(passed=6)
