@@ -20,6 +20,7 @@ from pyagent_trace.pricing import PriceTable, price_table, validate_usage
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
+    from pyagent_trace._recording import RecordEntry
     from pyagent_trace.pricing import PriceSpec
 
 __all__ = ["CostEntry", "CostSummary", "CostTracker"]
@@ -217,6 +218,22 @@ class CostTracker:
             )
             warnings.warn(msg, PyAgentTraceWarning, stacklevel=2)
         return entry
+
+    def record_call(self, entry: RecordEntry) -> CostEntry:
+        """Record one call of a recording (an ``llm_call`` or a provider ``http_interaction``
+        entry), with its cache tokens; the one way recorded calls reach a tracker."""
+        meta = entry.metadata
+        return self.record(
+            pattern=entry.pattern_type,
+            agent=entry.agent_name,
+            model=entry.model or "unknown",
+            input_tokens=entry.input_tokens,
+            output_tokens=entry.output_tokens,
+            cost_usd=entry.cost_usd if entry.priced else None,
+            cache_read_tokens=int(meta.get("cache_read_tokens") or 0),
+            cache_write_tokens=int(meta.get("cache_write_tokens") or 0),
+            tokens_estimated=entry.tokens_estimated,
+        )
 
     # -- summaries -------------------------------------------------------------------------
     @property

@@ -303,19 +303,8 @@ class Cassette:
     def account(self, entry: RecordEntry, *, replayed: bool) -> None:
         """Every call, LLM-level or HTTP, replayed or recorded, reaches the cost tracker
         (with its cache tokens) and, when anyone listens, the bus as an ``llm_call``."""
-        meta = entry.metadata
         try:
-            self.tracker.record(
-                pattern=entry.pattern_type,
-                agent=entry.agent_name,
-                model=entry.model or "unknown",
-                input_tokens=entry.input_tokens,
-                output_tokens=entry.output_tokens,
-                cost_usd=entry.cost_usd if entry.priced else None,
-                cache_read_tokens=int(meta.get("cache_read_tokens") or 0),
-                cache_write_tokens=int(meta.get("cache_write_tokens") or 0),
-                tokens_estimated=entry.tokens_estimated,
-            )
+            self.tracker.record_call(entry)
         except PyAgentTraceWarning as warning:  # an unpriced model under -W error: say how to price it here
             msg = f"{warning} In pytest, override the pyagent_trace_prices fixture to add it."
             raise ConfigError(msg) from None
@@ -328,8 +317,8 @@ class Cassette:
             "cost_usd": entry.cost_usd,
             "replayed": replayed,
         }
-        if meta.get("provider"):
-            payload["provider"] = meta["provider"]
+        if entry.metadata.get("provider"):
+            payload["provider"] = entry.metadata["provider"]
         self.bus.emit(TraceEvent(time.time(), "llm_call", entry.agent_name, entry.pattern_type, payload))
 
     # -- HTTP capture of the provider SDKs ------------------------------------------------

@@ -117,17 +117,4 @@ def emit_genai_span(
 
 def record_cost(entry: RecordEntry, tracker: CostTracker) -> CostEntry | None:
     """Account an LLM entry to ``tracker`` with its cache tokens; None for other traffic."""
-    if not is_llm_entry(entry):
-        return None
-    meta = entry.metadata
-    return tracker.record(
-        pattern=entry.pattern_type,
-        agent=entry.agent_name,
-        model=entry.model or "unknown",
-        input_tokens=entry.input_tokens,
-        output_tokens=entry.output_tokens,
-        cost_usd=entry.cost_usd if entry.priced else None,
-        cache_read_tokens=int(meta.get("cache_read_tokens") or 0),
-        cache_write_tokens=int(meta.get("cache_write_tokens") or 0),
-        tokens_estimated=entry.tokens_estimated,
-    )
+    return tracker.record_call(entry) if is_llm_entry(entry) else None

@@ -454,3 +454,24 @@ def test_concurrent_records_from_threads_are_all_counted_and_warned_once():
 
 def test_repr_shows_calls_and_total():
     assert repr(_docs_tracker()) == "CostTracker(calls=3, total_cost=0.01032)"
+
+
+def test_record_call_takes_a_recorded_entry_with_its_cache_tokens():
+    """The one path from a recorded call to a tracker: tokens, cache tokens, estimate flag and a known cost."""
+    from pyagent_trace._recording import RecordEntry
+
+    tracker = CostTracker()
+    entry = RecordEntry("llm_call", agent_name="writer", model="claude-haiku-4-5", input_tokens=132,
+                        output_tokens=9, cost_usd=0.0001, tokens_estimated=True,
+                        metadata={"cache_read_tokens": 100, "cache_write_tokens": 20})  # fmt: skip
+
+    recorded = tracker.record_call(entry)
+
+    assert (recorded.agent, recorded.model, recorded.input_tokens, recorded.output_tokens) == (
+        "writer",
+        "claude-haiku-4-5",
+        132,
+        9,
+    )
+    assert (recorded.cache_read_tokens, recorded.cache_write_tokens, recorded.cost_usd) == (100, 20, 0.0001)
+    assert recorded.tokens_estimated is True
