@@ -12,23 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Any, Protocol
+from typing import Any
 
 from pyagent_trace.exceptions import ConfigError
+from pyagent_trace.http._vcr import CassetteOwner, IndexedCassette, chunked_stream_patches
 
 __all__ = ["CAPTURE", "HttpCapture"]
-
-
-class _Owner(Protocol):
-    source: str
-
-    @property
-    def write_protected(self) -> bool: ...
-    def can_play(self, request: Any) -> bool: ...
-    def play(self, request: Any) -> dict[str, Any]: ...
-    def record(self, request: Any, response: dict[str, Any]) -> None: ...
-    def keep(self, request: Any) -> Any: ...
-    def __len__(self) -> int: ...
 
 
 class HttpCapture:
@@ -36,7 +25,7 @@ class HttpCapture:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._owner: _Owner | None = None
+        self._owner: CassetteOwner | None = None
         self._stack: contextlib.ExitStack | None = None
         self._skip: frozenset[str] = frozenset()
         self.local = threading.local()
@@ -50,11 +39,12 @@ class HttpCapture:
     def installed(self) -> bool:
         return self._stack is not None
 
-    def attach(self, owner: _Owner, skip_patchers: frozenset[str] = frozenset()) -> None:
+    def attach(self, owner: CassetteOwner, skip_patchers: frozenset[str] = frozenset()) -> None:
         """Answer HTTP requests from ``owner`` until ``detach``; installs the patches if needed."""
         with self._lock:
             if self._owner is not None:
-                msg = f"HTTP capture is already attached to {self._owner.source}; open one cassette at a time."
+                current = getattr(self._owner, "source", "another cassette")
+                msg = f"HTTP capture is already attached to {current}; open one cassette at a time."
                 raise ConfigError(msg)
             if self._stack is not None and skip_patchers != self._skip:
                 self.release()
@@ -62,7 +52,7 @@ class HttpCapture:
                 self._install(skip_patchers)
             self._owner = owner
 
-    def detach(self, owner: _Owner) -> None:
+    def detach(self, owner: CassetteOwner) -> None:
         with self._lock:
             if self._owner is owner:
                 self._owner = None
@@ -78,8 +68,6 @@ class HttpCapture:
 
     def _install(self, skip_patchers: frozenset[str]) -> None:
         from vcr.patch import CassettePatcherBuilder
-
-        from pyagent_trace.http._vcr import IndexedCassette, chunked_stream_patches
 
         with contextlib.ExitStack() as stack:  # a failure half-way restores what was patched
             cassette = IndexedCassette("<pyagent-trace>", owner=self, skip_patchers=tuple(sorted(skip_patchers)))
