@@ -1,6 +1,7 @@
 """The pytest plugin's costs: (a) session overhead on 500 trivial tests that do not use it,
 installed vs ``-p no:pyagent_trace``; (b) LLM-level replay cost per call for cassettes of
-100, 1,000 and 10,000 calls.
+100, 1,000 and 10,000 calls; (c) the accounting path every call takes (cost tracker entry,
+GenAI span of an HTTP call, bus event when someone listens).
 
 Run: .venv/bin/python bench/bench_plugin.py
 """
@@ -111,6 +112,54 @@ def bench_replay_per_call(sizes: tuple[int, ...] = (100, 1_000, 10_000), repeats
     return rows
 
 
+def _http_entry() -> RecordEntry:
+    interaction = {
+        "request": {"method": "POST", "url": "https://api.openai.com/v1/chat/completions", "headers": {},
+                    "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}},
+        "response": {"status": 200, "headers": {}, "body": {"usage": {"prompt_tokens": 120, "completion_tokens": 30}}},
+    }  # fmt: skip
+    return RecordEntry(
+        "http_interaction", model="gpt-4o-mini", input_tokens=120, output_tokens=30, tokens=150,
+        cost_usd=0.0000360, metadata={"provider": "openai", "operation": "chat", "http": interaction},
+    )  # fmt: skip
+
+
+def bench_accounting(calls: int = 20_000, repeats: int = 7) -> list[str]:
+    """µs per call of ``Cassette.account`` (+ the GenAI span for an HTTP call), three ways."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from pyagent_trace.http.spans import emit_genai_span
+
+    entry = _http_entry()
+    provider = TracerProvider()
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+
+    def run(listening: bool, spans: bool) -> float:
+        samples = []
+        for _ in range(repeats):
+            bus = TraceEventBus()
+            if listening:
+                bus.subscribe(lambda event: None)
+            cassette = Cassette(Path("unused.jsonl"), RecordMode.NONE, bus=bus, baseline=None)
+            start = time.perf_counter()
+            for _ in range(calls):
+                cassette.account(entry, replayed=True)
+                if spans:
+                    emit_genai_span(entry, provider)
+            samples.append((time.perf_counter() - start) / calls)
+            exporter.clear()
+        return statistics.median(samples) * 1e6
+
+    return [
+        f"| cost tracker entry (nobody listens on the bus) | {run(False, False):.1f} µs |",
+        f"| + `llm_call` bus event to one subscriber | {run(True, False):.1f} µs |",
+        f"| + GenAI CLIENT span (SDK provider, in-memory exporter) | {run(True, True):.1f} µs |",
+    ]
+
+
 def main() -> None:
     print("| (a) session overhead | median |")
     print("|---|---:|")
@@ -119,6 +168,11 @@ def main() -> None:
     print("| (b) calls in cassette | replay cost per call (lookup by messages, cost tracker) |")
     print("|---:|---:|")
     for row in bench_replay_per_call():
+        print(row, flush=True)
+    print()
+    print("| (c) accounting path, per call | median |")
+    print("|---|---:|")
+    for row in bench_accounting():
         print(row, flush=True)
 
 
