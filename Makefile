@@ -33,3 +33,4 @@ bench: $(VENV)/.installed
 	$(PY) bench/bench_plugin.py
 	$(PY) bench/bench_exporters.py
 	$(PY) bench/bench_http_replay.py
+	$(PY) bench/bench_suite.py

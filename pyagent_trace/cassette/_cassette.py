@@ -15,6 +15,8 @@ code under test swallowed is raised.
 
 from __future__ import annotations
 
+import functools
+import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -136,13 +138,15 @@ class Cassette:
     def records_missing(self) -> bool:
         return self.mode is RecordMode.NEW
 
-    @property
+    @functools.cached_property
     def display_path(self) -> str:
-        """The path relative to the working directory when it is below it (for reports)."""
+        """The path relative to the working directory when it is below it (for reports).
+        Computed once, without resolving links: ``Path.resolve`` costs more than a replay."""
         try:
-            return str(self.path.resolve().relative_to(Path.cwd()))
-        except (ValueError, OSError, RuntimeError):  # elsewhere, or a path that cannot resolve
+            relative = os.path.relpath(os.path.abspath(self.path))
+        except ValueError:  # another drive
             return str(self.path)
+        return str(self.path) if relative.startswith(os.pardir) else relative
 
     @property
     def missing(self) -> bool:
