@@ -85,7 +85,8 @@ def emit_genai_span(
     entry: RecordEntry, tracer_provider: TracerProvider | None = None, *, end_time_ns: int | None = None
 ) -> Span | None:
     """Emit the ended GenAI CLIENT span of an HTTP entry, under the current span (or the
-    open pyagent agent/pattern span); None for an entry that is not an LLM call.
+    open pyagent agent/pattern span); None for an entry that is not an LLM call, and when
+    no tracer provider is set (nobody would see the span).
 
     Named ``"{gen_ai.operation.name} {model}"``; it ends at ``end_time_ns`` (default now)
     and lasts the recorded ``duration_ms``. A 4xx/5xx response sets status ERROR and
@@ -97,6 +98,9 @@ def emit_genai_span(
     """
     if not is_llm_entry(entry):
         return None
+    provider = tracer_provider if tracer_provider is not None else trace.get_tracer_provider()
+    if isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider):
+        return None  # nobody collects spans: building one would only cost time
     attrs = genai_attributes(entry)
     theirs = instrumented_call_span()
     if theirs is not None:
@@ -105,7 +109,7 @@ def emit_genai_span(
     end = time.time_ns() if end_time_ns is None else end_time_ns
     start = end - round(entry.duration_ms * 1_000_000)
     name = attr.llm_span_name(str(attrs[attr.GEN_AI_OPERATION_NAME]), entry.model)
-    tracer = get_tracer(tracer_provider)
+    tracer = get_tracer(provider)
     span = tracer.start_span(name, parent_context(active_scope()), SpanKind.CLIENT, attrs, start_time=start)
     status = _status(entry)
     if status >= 400:
