@@ -128,12 +128,12 @@ class TestContext:
         return isinstance(err, BudgetExceededError) or any(err is e for e in errors)
 
     def usage(self) -> TestUsage:
-        summary = self.tracker.summary()
+        tracker = self.tracker
         usage = TestUsage(
             self.nodeid,
-            cost_usd=summary.total_usd,
-            tokens=summary.input_tokens + summary.output_tokens,
-            unpriced_calls=summary.unpriced_calls,
+            cost_usd=tracker.total_cost,
+            tokens=tracker.total_tokens,
+            unpriced_calls=tracker.unpriced_calls,
         )
         cassette = self.cassette
         if cassette is not None:

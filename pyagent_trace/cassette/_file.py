@@ -15,6 +15,7 @@ import dataclasses
 import fcntl
 import hashlib
 import os
+import stat
 import tempfile
 from collections import defaultdict, deque
 from collections.abc import Iterator
@@ -29,28 +30,31 @@ from pyagent_trace.http._convert import without_volatile
 __all__ = ["cassette_lock", "check_cassette_path", "read_cassette", "write_cassette"]
 
 
-def check_cassette_path(path: Path) -> None:
-    """Refuse a cassette path that is not a regular file or absent: a FIFO would hang the
-    read, a symlink loop would fail deep inside pathlib."""
+def check_cassette_path(path: Path) -> bool:
+    """Whether the cassette file exists; refuses a path that is neither a regular file nor
+    absent (a FIFO would hang the read, a symlink loop would fail deep inside pathlib).
+    One ``stat``: this runs for every cassette test."""
     try:
-        path.resolve()
-    except (OSError, RuntimeError) as err:
-        msg = f"Cassette path {path} cannot be resolved ({err}); point the cassette at a .jsonl file."
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if os.path.lexists(path):
+            msg = f"Cassette path {path} is a broken symlink; remove it or point it at a .jsonl file."
+            raise ConfigError(msg) from None
+        return False
+    except OSError as err:  # a symlink loop (ELOOP), a path through a file (ENOTDIR), no permission
+        msg = f"Cassette path {path} cannot be resolved ({err.strerror}); point the cassette at a .jsonl file."
         raise ConfigError(msg) from None
-    if os.path.lexists(path) and not path.exists():
-        msg = f"Cassette path {path} is a broken symlink; remove it or point it at a .jsonl file."
-        raise ConfigError(msg)
-    if path.exists() and not path.is_file():
+    if not stat.S_ISREG(mode):
         msg = f"Cassette path {path} is not a regular file; give the cassette a .jsonl file name of its own."
         raise ConfigError(msg)
+    return True
 
 
 def read_cassette(path: Path, *, rerecording: bool = False) -> list[RecordEntry] | None:
     """The cassette's entries, or None when there is no file yet. A file that does not
     parse is an error, except when it is being re-recorded (``rerecording``: nothing in it
     is kept, so it reads as empty)."""
-    check_cassette_path(path)
-    if not path.exists():
+    if not check_cassette_path(path):
         return None
     try:
         return load_entries(path)
