@@ -223,11 +223,16 @@ def _path_or_none(item: pytest.Item, state: RunState) -> Path | None:
 
 
 def _exists_or_none(item: pytest.Item, path: Path, mode: RecordMode | None) -> bool:
-    """Whether the cassette file was there before the test (a bad one fails the test later)."""
+    """Whether the test had something to replay before it ran: the cassette file, or its
+    part of a shared one (the ``existed`` its Cassette will see). A bad file fails later."""
+    from pyagent_trace.cassette._file import own_part
+
     try:
-        return _baseline(item, path, mode) is not None
+        baseline = _baseline(item, path, mode)
     except (PyAgentTraceError, OSError):
         return True
+    shared_by = item.nodeid if marker_of(item).path is not None else None
+    return baseline is not None and (shared_by is None or bool(own_part(baseline, shared_by)))
 
 
 def marker_of(item: pytest.Item) -> CassetteMarker:

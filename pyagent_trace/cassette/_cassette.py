@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pyagent_trace._messages import to_plain_messages
 from pyagent_trace._recording import LLM_CALL, RecordEntry
 from pyagent_trace._tokens import count_tokens
-from pyagent_trace.cassette._file import read_cassette, write_cassette
+from pyagent_trace.cassette._file import own_part, read_cassette, write_cassette
 from pyagent_trace.cassette._llm import INSIDE_LLM, CassetteLLM, Reply
 from pyagent_trace.cost import CostTracker
 from pyagent_trace.events import TraceEvent, TraceEventBus
@@ -48,14 +48,6 @@ __all__ = ["Cassette", "CassetteLLM"]
 
 _HTTP = "http_interaction"
 _UNREAD: Any = object()
-
-
-def _own_part(entries: list[RecordEntry], recorded_by: str | None) -> list[RecordEntry]:
-    """What one test replays: a whole cassette, or in a shared one the calls that test
-    recorded plus calls recorded by no test in particular (written by hand)."""
-    if recorded_by is None:
-        return entries
-    return [e for e in entries if e.metadata.get("recorded_by", recorded_by) == recorded_by]
 
 
 class Cassette:
@@ -112,7 +104,7 @@ class Cassette:
         """The file as the test found it before its first attempt (``baseline``; None: absent)."""
         self._loaded: list[RecordEntry] = []
         if baseline is not None and mode is not RecordMode.ALL:
-            self._loaded = _own_part(baseline, recorded_by)
+            self._loaded = own_part(baseline, recorded_by)
         self.existed = self.file_exists if recorded_by is None else bool(self._loaded)
         """Whether there is something to replay: the file, or this test's part of a shared one."""
         self.recorded: list[RecordEntry] = []

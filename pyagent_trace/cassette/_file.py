@@ -27,7 +27,15 @@ from pyagent_trace._recording import RecordEntry, load_entries, save_entries
 from pyagent_trace.exceptions import BadRecordingError, ConfigError
 from pyagent_trace.http._convert import without_volatile
 
-__all__ = ["cassette_lock", "check_cassette_path", "read_cassette", "write_cassette"]
+__all__ = ["cassette_lock", "check_cassette_path", "own_part", "read_cassette", "write_cassette"]
+
+
+def own_part(entries: list[RecordEntry], recorded_by: str | None) -> list[RecordEntry]:
+    """What one test replays: a whole cassette, or in a shared one the calls that test
+    recorded plus calls recorded by no test in particular (written by hand)."""
+    if recorded_by is None:
+        return entries
+    return [e for e in entries if e.metadata.get("recorded_by", recorded_by) == recorded_by]
 
 
 def check_cassette_path(path: Path) -> bool:

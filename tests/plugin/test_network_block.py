@@ -231,3 +231,36 @@ def test_network_in_a_fixture_is_blocked_and_named_for_its_test(project):
 
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*api.openai.com:443*Test test_api.py::test_uses_client replays its cassette*"])
+
+
+def test_a_test_without_its_part_of_a_shared_cassette_may_record_in_mode_once(project):
+    """Mode once: the shared file exists, but this test's part does not, so it records and is not blocked."""
+    project.makepyfile(
+        test_shared="""
+        import socket
+        import pytest
+
+        @pytest.mark.cassette("shared.jsonl", record_mode="once")
+        async def test_first(cassette):
+            from fake_llm import FakeLLM, ask
+            await cassette.llm(FakeLLM(), agent_name="a")(ask("hi"))
+        """
+    )
+    run(project).assert_outcomes(passed=1)
+    project.makepyfile(
+        test_shared="""
+        import socket
+        import pytest
+
+        @pytest.mark.cassette("shared.jsonl", record_mode="once")
+        async def test_first(cassette):
+            from fake_llm import FakeLLM, ask
+            await cassette.llm(FakeLLM(), agent_name="a")(ask("hi"))
+
+        @pytest.mark.cassette("shared.jsonl", record_mode="once")
+        def test_added():
+            assert socket.getaddrinfo("192.0.2.1", 443)
+        """
+    )
+
+    run(project).assert_outcomes(passed=2)
