@@ -35,12 +35,11 @@ if TYPE_CHECKING:
 __all__ = [
     "MARKER_ERROR",
     "MATCHES",
-    "PLAN",
     "STATE",
     "TEST",
-    "Plan",
     "RunState",
     "TestContext",
+    "baseline",
     "blocked_hint",
     "cassette_for",
     "checked_cassette_path",
@@ -49,7 +48,6 @@ __all__ = [
     "forget",
     "ini_list",
     "narrowed_modules",
-    "plan_for",
     "record_commands",
     "test_mode",
     "uses_plugin",
@@ -59,7 +57,6 @@ __all__ = [
 USES = ("cassette", "cost_tracker", "trace_bus", "span_exporter", "spans", "span_tree")
 STATE = pytest.StashKey["RunState"]()
 TEST = pytest.StashKey["TestContext"]()
-PLAN = pytest.StashKey["Plan | None"]()
 MARKER = pytest.StashKey[CassetteMarker]()
 MARKER_ERROR = pytest.StashKey[str]()
 BASELINE = pytest.StashKey["list[RecordEntry] | None"]()
@@ -98,7 +95,7 @@ class RunState:
 
     def module_dir(self, item: pytest.Item) -> Path:
         """The cassette folder of the item's module (computed once per module)."""
-        module = Path(str(item.path))
+        module = item.path
         if module not in self._module_dirs:
             default = _path(item, self, explicit=None)
             self._module_dirs[module] = default.parent
@@ -149,16 +146,6 @@ class TestContext:
         return usage
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """What the plugin does around a test that uses it."""
-
-    block: bool
-    """Refuse non-loopback connections (a cassette test that only replays, or --block-network)."""
-    replays_only: bool
-    """A cassette test that cannot record: provider SDKs get placeholder keys."""
-
-
 def forget(item: pytest.Item) -> None:
     """Drop a finished test's tracker, cassette and baseline (its report has its numbers)."""
     if TEST in item.stash:
@@ -184,55 +171,6 @@ def narrowed_modules(config: pytest.Config) -> frozenset[Path]:
     """Modules named with a test id on the command line (``tests/test_x.py::test_two``)."""
     base = config.invocation_params.dir
     return frozenset((base / arg.split("::", 1)[0]).resolve() for arg in config.args if "::" in arg)
-
-
-def plan_for(item: pytest.Item, state: RunState) -> Plan | None:
-    """None for a test that uses nothing of the plugin (and is not under --block-network)."""
-    if PLAN in item.stash:
-        return item.stash[PLAN]
-    cassette_test = has_cassette(item) and MARKER_ERROR not in item.stash
-    if not (uses_plugin(item) or state.block_all):
-        plan = None
-    else:
-        replays_only = False
-        if cassette_test:
-            mode = _mode_or_none(item, state)
-            path = _path_or_none(item, state)
-            exists = path is not None and _exists_or_none(item, path, mode)
-            replays_only = mode is RecordMode.NONE or (mode is RecordMode.ONCE and exists)
-        records = _mode_or_none(item, state) is not RecordMode.NONE and not replays_only if cassette_test else False
-        vcr_records = item.get_closest_marker("vcr") is not None  # pytest-recording decides for its tests
-        block = not state.allow_network and (replays_only or (state.block_all and not records and not vcr_records))
-        plan = Plan(block=block, replays_only=replays_only)
-    item.stash[PLAN] = plan
-    return plan
-
-
-def _mode_or_none(item: pytest.Item, state: RunState) -> RecordMode | None:
-    try:
-        return test_mode(item, state)
-    except PyAgentTraceError:
-        return None
-
-
-def _path_or_none(item: pytest.Item, state: RunState) -> Path | None:
-    try:
-        return item_cassette(item, state)
-    except PyAgentTraceError:
-        return None
-
-
-def _exists_or_none(item: pytest.Item, path: Path, mode: RecordMode | None) -> bool:
-    """Whether the test had something to replay before it ran: the cassette file, or its
-    part of a shared one (the ``existed`` its Cassette will see). A bad file fails later."""
-    from pyagent_trace.cassette._file import own_part
-
-    try:
-        baseline = _baseline(item, path, mode)
-    except (PyAgentTraceError, OSError):
-        return True
-    shared_by = item.nodeid if marker_of(item).path is not None else None
-    return baseline is not None and (shared_by is None or bool(own_part(baseline, shared_by)))
 
 
 def marker_of(item: pytest.Item) -> CassetteMarker:
@@ -282,7 +220,7 @@ def _path(item: pytest.Item, state: RunState, explicit: str | None) -> Path:
     )
 
 
-def _baseline(item: pytest.Item, path: Path, mode: RecordMode | None) -> list[RecordEntry] | None:
+def baseline(item: pytest.Item, path: Path, mode: RecordMode | None) -> list[RecordEntry] | None:
     """The cassette as it was before the test's first attempt (read once per test). A file
     that does not parse is an error, except when it is being re-recorded (mode all)."""
     if BASELINE not in item.stash:
@@ -362,7 +300,7 @@ def cassette_for(item: pytest.Item, prices: Any = None) -> Cassette:
             record_command=record,
             rerecord_command=rerecord,
             recorded_by=item.nodeid if marker_of(item).path is not None else None,
-            baseline=_baseline(item, path, mode),
+            baseline=baseline(item, path, mode),
             scrub=scrub,
             ignore_hosts=ini_list(config, "pyagent_trace_ignore_hosts"),
         )

@@ -21,6 +21,7 @@ from pytest_pyagent_trace._options import (
     record_mode_option,
     translate_for_recording,
 )
+from pytest_pyagent_trace._plan import PLAN, plan_for
 from pytest_pyagent_trace._settings import ModeSources, command_line_mode, resolve_mode
 from pytest_pyagent_trace._summary import PROPERTY, SessionReport, TestUsage
 
@@ -94,7 +95,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             path = ctx.checked_cassette_path(item, state)
             if path is not None:
                 state.cassettes.add_used(path)
-        if Path(str(item.path)) in state.narrowed:
+        if state.narrowed and item.path in state.narrowed:
             state.cassettes.add_partial(module_dir)
 
 
@@ -111,8 +112,8 @@ def pytest_deselected(items: list[pytest.Item]) -> None:
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
     """The network block and placeholder keys, around all attempts of a cassette test."""
     state = item.config.stash[STATE]
-    plan = ctx.plan_for(item, state)
-    if plan is None or not ctx.has_cassette(item):
+    plan = plan_for(item, state)
+    if plan is None or not plan.cassette:
         _release_http()  # a test without a cassette runs with no HTTP patch at all
     if plan is None:
         return (yield)
@@ -226,7 +227,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         test.passed = report.passed
         if report.failed:
             ctx.explain_unrun_async(item, report)
-    if report.when == "teardown" and item.stash.get(ctx.PLAN, None) is not None:
+    if report.when == "teardown" and item.stash.get(PLAN, None) is not None:
         state = item.config.stash[STATE]
         usage = test.usage() if test is not None else TestUsage(item.nodeid)
         if state.blocker is not None:

@@ -25,9 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from pyagent_trace._messages import to_plain_messages
 from pyagent_trace._recording import LLM_CALL, RecordEntry
-from pyagent_trace._tokens import count_tokens
 from pyagent_trace.cassette._file import own_part, read_cassette, write_cassette
-from pyagent_trace.cassette._llm import INSIDE_LLM, CassetteLLM, Reply
+from pyagent_trace.cassette._llm import INSIDE_LLM, CassetteLLM, Reply, recorded_call
 from pyagent_trace.cost import CostTracker
 from pyagent_trace.events import TraceEvent, TraceEventBus
 from pyagent_trace.exceptions import (
@@ -248,47 +247,16 @@ class Cassette:
         duration_ms: float,
         http_calls: list[RecordEntry] | None = None,
     ) -> None:
-        """One recorded call. ``http_calls`` are the provider calls the callable made (see
-        ``INSIDE_LLM``): their reported usage, provider and cost are the call's own."""
-        plain = to_plain_messages(messages)
-        calls = [e for e in http_calls or () if not e.tokens_estimated]
-        metadata: dict[str, Any] = {"recorded_by": self.recorded_by} if self.recorded_by else {}
-        if calls:
-            input_tokens = sum(e.input_tokens for e in calls)
-            output_tokens = sum(e.output_tokens for e in calls)
-            model = calls[-1].model or model
-            priced = all(e.priced for e in calls)
-            cost: float | None = sum(e.cost_usd for e in calls) if priced else None
-            estimated = False
-            metadata |= {
-                "provider": calls[-1].metadata.get("provider", ""),
-                "cache_read_tokens": sum(int(e.metadata.get("cache_read_tokens") or 0) for e in calls),
-                "cache_write_tokens": sum(int(e.metadata.get("cache_write_tokens") or 0) for e in calls),
-            }
-        else:
-            estimated = reply.input_tokens is None or reply.output_tokens is None
-            input_tokens = (
-                reply.input_tokens
-                if reply.input_tokens is not None
-                else sum(count_tokens(str(m.get("content", ""))) for m in plain)
-            )
-            output_tokens = reply.output_tokens if reply.output_tokens is not None else count_tokens(reply.text)
-            cost = self.tracker.prices.cost(model, input_tokens, output_tokens)
-        entry = RecordEntry(
-            LLM_CALL,
-            agent_name=agent,
-            model=model,
-            timestamp=time.time(),
-            duration_ms=round(duration_ms, 3),
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            tokens=input_tokens + output_tokens,
-            cost_usd=round(cost or 0.0, 12),
-            tokens_estimated=estimated,
-            priced=cost is not None,
-            messages=plain,
-            response=reply.text,
-            metadata=metadata,
+        """One recorded LLM-level call (see :func:`recorded_call`), kept and accounted."""
+        entry = recorded_call(
+            agent,
+            model,
+            messages,
+            reply,
+            duration_ms,
+            http_calls,
+            prices=self.tracker.prices,
+            recorded_by=self.recorded_by,
         )
         self.recorded.append(entry)
         self.account(entry, replayed=False)

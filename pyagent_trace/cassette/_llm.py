@@ -12,13 +12,16 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pyagent_trace._messages import to_plain_messages
+from pyagent_trace._recording import LLM_CALL, RecordEntry
+from pyagent_trace._tokens import count_tokens
 from pyagent_trace.exceptions import ConfigError, PyAgentTraceError, ReplayExhaustedError
 
 if TYPE_CHECKING:
-    from pyagent_trace._recording import RecordEntry
     from pyagent_trace.cassette._cassette import Cassette
+    from pyagent_trace.pricing import PriceTable
 
-__all__ = ["INSIDE_LLM", "CassetteLLM", "Reply", "read_reply"]
+__all__ = ["INSIDE_LLM", "CassetteLLM", "Reply", "read_reply", "recorded_call"]
 
 INSIDE_LLM: contextvars.ContextVar[list[RecordEntry] | None] = contextvars.ContextVar(
     "pyagent_trace_inside_cassette_llm", default=None
@@ -135,3 +138,59 @@ class CassetteLLM:
         reply = read_reply(result)
         self._cassette.add_recorded(self.agent_name, self._model, messages, reply, duration_ms, inside)
         return reply.text
+
+
+def recorded_call(
+    agent: str,
+    model: str,
+    messages: Any,
+    reply: Reply,
+    duration_ms: float,
+    http_calls: list[RecordEntry] | None,
+    *,
+    prices: PriceTable,
+    recorded_by: str | None,
+) -> RecordEntry:
+    """The ``llm_call`` entry of one recorded call. ``http_calls`` are the provider calls
+    the callable made (see ``INSIDE_LLM``): their reported usage, provider and cost are the
+    call's own; without them the callable's reported usage, else an estimate from the text."""
+    plain = to_plain_messages(messages)
+    calls = [e for e in http_calls or () if not e.tokens_estimated]
+    metadata: dict[str, Any] = {"recorded_by": recorded_by} if recorded_by else {}
+    cost: float | None
+    if calls:
+        input_tokens = sum(e.input_tokens for e in calls)
+        output_tokens = sum(e.output_tokens for e in calls)
+        model = calls[-1].model or model
+        cost = sum(e.cost_usd for e in calls) if all(e.priced for e in calls) else None
+        estimated = False
+        metadata |= {
+            "provider": calls[-1].metadata.get("provider", ""),
+            "cache_read_tokens": sum(int(e.metadata.get("cache_read_tokens") or 0) for e in calls),
+            "cache_write_tokens": sum(int(e.metadata.get("cache_write_tokens") or 0) for e in calls),
+        }
+    else:
+        estimated = reply.input_tokens is None or reply.output_tokens is None
+        input_tokens = (
+            reply.input_tokens
+            if reply.input_tokens is not None
+            else sum(count_tokens(str(m.get("content", ""))) for m in plain)
+        )
+        output_tokens = reply.output_tokens if reply.output_tokens is not None else count_tokens(reply.text)
+        cost = prices.cost(model, input_tokens, output_tokens)
+    return RecordEntry(
+        LLM_CALL,
+        agent_name=agent,
+        model=model,
+        timestamp=time.time(),
+        duration_ms=round(duration_ms, 3),
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        tokens=input_tokens + output_tokens,
+        cost_usd=round(cost or 0.0, 12),
+        tokens_estimated=estimated,
+        priced=cost is not None,
+        messages=plain,
+        response=reply.text,
+        metadata=metadata,
+    )

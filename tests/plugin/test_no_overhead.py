@@ -26,6 +26,7 @@ LIGHT = {
     "pytest_pyagent_trace.plugin",
     "pytest_pyagent_trace._context",
     "pytest_pyagent_trace._options",
+    "pytest_pyagent_trace._plan",
     "pytest_pyagent_trace._summary",
     "pytest_pyagent_trace._reporter",
     "pytest_pyagent_trace._settings",
