@@ -2,6 +2,7 @@
 
 Names are re-exported lazily (PEP 562): ``import pyagent_trace.exceptions`` — which the
 pytest plugin does in every session — must not pay for OpenTelemetry and the price table.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ This is the hot path (one call per LLM call), so everything that does not change
 calls (names, model, provider, price, system-prompt tokens, the tracer) is worked out once
 when the agent is wrapped, and each call pays for one span, one context switch and one
 ``set_attributes``. See bench/bench_traced_agent.py for the measured overhead.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 A recording is user data: a write goes to a temporary file in the same folder, is
 fsynced, then renamed over the target, so a crash leaves the old file or the new one,
 never half of one.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

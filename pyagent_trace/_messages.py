@@ -2,6 +2,7 @@
 
 Agents pass pyagent-patterns ``Message`` objects, OpenAI-style dicts or a bare string;
 recordings store one shape so that replay can compare and a person can read them.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ or method + path + query + body) and queued under it: a lookup is a dict access,
 whatever the recording's size, and identical calls get their answers in recorded order.
 Only a miss pays for more: the nearest recorded call (difflib over a readable rendering)
 and a ``- recorded / + actual`` diff, in one message format for both kinds.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ product docs end them in ``finally``). They are not made current; instead they a
 remembered in a ContextVar so that agent spans started while they are open, in the same
 task or in tasks it spawns, nest under them. ``pattern()`` / ``agent()`` are the
 ``with`` variants, where the span is current for the block.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

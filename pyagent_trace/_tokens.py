@@ -4,6 +4,7 @@ tiktoken is used when it is installed *and* its encoding is already on disk (it
 downloads encodings on first use, which a zero-network CI cannot do). Otherwise we
 estimate 4 characters per token, OpenAI's published rule of thumb for English; every
 count from here is flagged "estimated" by its callers.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 Not built on CostTracker: ``CostTracker.record`` re-prices a recorded cost of 0.0 and
 warns about unpriced models, which would change what the file says, and it keeps no
 durations. The rounding is the same (12 decimals, so 0.00094 + 0.00098 prints cleanly).
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 Producers (agents, patterns, providers) emit :class:`TraceEvent` objects; consumers
 (exporters, cost trackers, test fixtures) subscribe plain callables. A consumer that
 fails never reaches the producer: telemetry must not break the traced program.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 This module imports nothing from the package so any module can use it.
 Messages follow one shape: what failed, the offending value, how to fix it.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 It is an async ``(messages) -> str`` callable, the pyagent-patterns ``LLMCallable``
 protocol, so it drops into ``Agent(name, ReplayLLM...)``; it needs nothing from
 pyagent-patterns. Each call is O(1): the recording is split per agent once.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

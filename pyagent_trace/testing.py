@@ -4,6 +4,7 @@ Snapshots of spans are only useful when they are stable, so :func:`spans_to_tree
 what a trace *means* (names, kinds, status, attributes, events, nesting) and drops or
 fixes what changes from run to run (ids, timestamps, durations, stack traces, paths).
 The pytest plugin's fixtures are thin wrappers around this module.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

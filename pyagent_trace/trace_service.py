@@ -4,6 +4,7 @@ The same API pyagent-studio's trace viewer uses. Recordings, pytest-plugin casse
 (LLM and HTTP entries) and ``JsonlExporter`` output differ in shape, so each line is
 recognised on its own: an exporter line carries a ``payload`` object, a recording line
 does not. All of them go through the recording loader's validation (errors name file:line).
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

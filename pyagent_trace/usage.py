@@ -5,6 +5,7 @@ OpenTelemetry's meaning); ``cache_read_tokens`` / ``cache_write_tokens`` say how
 them were read from or written to a prompt cache. ``output_tokens`` counts every
 generated token, reasoning included; ``reasoning_tokens`` says how many of them were.
 Adding two gives the usage of both calls, so every total is a sum of ``Usage``.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 The fixtures' types, for annotations (``def test_plan(cassette: Cassette, spans: CapturedSpans)``):
 ``Cassette`` and ``CostTracker`` come from the library, ``CapturedSpans`` and ``SpanTree`` from
 here. Imported on first use, so the plugin itself stays light.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Per-run and per-test state of the plugin, kept in ``config.stash`` / ``item.stash``."""
+"""Per-run and per-test state of the plugin, kept in ``config.stash`` / ``item.stash``.
+
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
+"""
 
 from __future__ import annotations
 

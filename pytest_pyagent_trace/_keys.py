@@ -3,6 +3,7 @@
 The OpenAI, Anthropic and Google SDKs refuse to build a client without a key, before
 any request; a replay sends none. A variable the user set is never touched, and a test
 that records gets none of this (it needs the real key).
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 Host names are refused at resolution (so the error names the host the code asked for);
 IP addresses at ``connect``. Loopback and Unix sockets stay allowed: fake servers on
 127.0.0.1 and pytest-xdist keep working.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

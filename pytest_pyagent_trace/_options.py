@@ -5,6 +5,7 @@ not declare one flag (argparse refuses it and pytest cannot start), so when
 pytest-recording is loaded, or about to be, we make sure it loads first, declare neither
 flag ourselves, and read its ones: one ``--record-mode`` drives both plugins. Its choices
 gain our spellings (``new``), which ``pytest_configure`` translates back for it.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

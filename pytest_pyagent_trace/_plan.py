@@ -1,4 +1,7 @@
-"""What the plugin does around one test, decided once per test before it runs."""
+"""What the plugin does around one test, decided once per test before it runs.
+
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
+"""
 
 from __future__ import annotations
 

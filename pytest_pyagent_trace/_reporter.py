@@ -1,5 +1,8 @@
 """The run's reporter: adds up every test's usage (xdist workers' too), finds stale
-cassettes, writes --cost-report and prints the summary on the controller only."""
+cassettes, writes --cost-report and prints the summary on the controller only.
+
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
+"""
 
 from __future__ import annotations
 

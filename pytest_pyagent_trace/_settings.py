@@ -1,6 +1,7 @@
 """Pure settings logic: record modes, their precedence, cassette paths.
 
 Precedence for every setting: marker (narrowest first) → command line → ini → default.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

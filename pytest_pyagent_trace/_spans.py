@@ -3,6 +3,7 @@
 OpenTelemetry allows one global provider per process, so the plugin installs (or joins)
 it once and a span processor hands each finished span to the current test's in-memory
 exporter. Nothing here is imported until a test asks for a span fixture.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 Collection facts (which cassettes tests use, which folders hold them) are plain strings,
 so pytest-xdist workers can hand theirs to the controller, which adds them up and looks.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

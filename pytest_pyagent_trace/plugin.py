@@ -1,6 +1,9 @@
 """pytest hooks, markers and fixtures of pyagent-trace. Logic lives in the ``_``-modules
 beside this one; heavy imports happen only when a test uses the plugin, and a test that
-uses none of it runs exactly as without it: no patch, no network block, no report line."""
+uses none of it runs exactly as without it: no patch, no network block, no report line.
+
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
+"""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ is answered from the cassette or sent and recorded; ``llm()`` callables replay o
 LLM-level calls. Each call reaches the cost tracker, the bus and the spans once. On exit
 the file is written once, atomically, if anything was recorded, and a replay miss the
 code under test swallowed is raised.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

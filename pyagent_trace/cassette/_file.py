@@ -6,6 +6,7 @@
 * Shared: an exclusive ``flock`` around read-merge-write, so pytest-xdist workers that
   write one cassette take turns; a shared cassette keeps the calls other tests recorded,
   grouped by test in node-id order (not in the order workers happened to finish).
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

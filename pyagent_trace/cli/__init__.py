@@ -1,6 +1,7 @@
 """The ``pyagent-trace`` command line (needs the ``cli`` extra: typer and rich).
 
 Importing this package works without them, so ``main`` can say what to install.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

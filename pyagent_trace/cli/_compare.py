@@ -3,6 +3,7 @@
 Calls are paired per agent by their prompts (difflib over the agent's sequence of
 prompts), so one inserted call reads as "1 call added", not as every later call changed.
 Times and timestamps are ignored: they differ on every re-recording.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""How the command line and the HTML report spell money, time, tokens and model names."""
+"""How the command line and the HTML report spell money, time, tokens and model names.
+
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
+"""
 
 from __future__ import annotations
 

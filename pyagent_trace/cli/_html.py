@@ -1,4 +1,7 @@
-"""``pyagent-trace html FILE -o report.html``: the run as one self-contained page."""
+"""``pyagent-trace html FILE -o report.html``: the run as one self-contained page.
+
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
+"""
 
 from __future__ import annotations
 

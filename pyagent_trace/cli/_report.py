@@ -3,6 +3,7 @@
 Everything is inline (see ``_report_assets``) so the file opens from disk, offline, and
 can be attached to a pull request or an issue. Text is escaped, and secrets are scrubbed
 again before they reach the page, because reports get shared further than cassettes.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 The file is rewritten atomically, and only when something was removed. Recordings go
 through the recording format (``scrub_entry``); JsonlExporter lines are scanned as they are.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""``pyagent-trace stats FILE…``: cost, tokens, calls and time by pattern, agent and model."""
+"""``pyagent-trace stats FILE…``: cost, tokens, calls and time by pattern, agent and model.
+
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""The docs' "Trace Output Example" tree, as lines (``pyagent-trace view`` and the HTML report)."""
+"""The docs' "Trace Output Example" tree, as lines (``pyagent-trace view`` and the HTML report).
+
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
+"""
 
 from __future__ import annotations
 

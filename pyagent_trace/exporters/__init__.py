@@ -2,6 +2,7 @@
 
 The OpenTelemetry bridge is re-exported lazily: importing the console/JSONL sinks must not
 pay for the OpenTelemetry SDK. Langfuse and Datadog live in their own modules (extras).
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from typing import TYPE_CHECKING, Any

@@ -1,4 +1,7 @@
-"""The exporter contract and the one error policy every exporter shares."""
+"""The exporter contract and the one error policy every exporter shares.
+
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
+"""
 
 from __future__ import annotations
 

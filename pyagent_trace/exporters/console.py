@@ -1,4 +1,7 @@
-"""ConsoleExporter: one readable line per event, for development."""
+"""ConsoleExporter: one readable line per event, for development.
+
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
+"""
 
 from __future__ import annotations
 

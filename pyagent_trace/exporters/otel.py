@@ -6,6 +6,7 @@ ContextVar: the bus calls subscribers in the task or thread that emits, asyncio 
 start from a copy of their parent's context and threads from their own, so two concurrent
 runs build two trees while the agents a pattern gathers still nest under it. Spans take
 the events' timestamps as start and end times.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ covers them. The provider it returns is *not* installed globally: pass it to
 ``OpenTelemetryBridge`` or ``traced_pattern(tracer_provider=...)``, or install it yourself
 with ``trace.set_tracer_provider``. Export runs in a BatchSpanProcessor thread behind a
 :class:`FailSafeSpanExporter`, so a backend that is down never slows the traced program.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 Names are re-exported lazily (PEP 562): only ``HttpCassette`` needs vcrpy, so reading
 entries (``providers``, ``spans``) never imports it, nor pays for its patch set-up.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ time) costs more than replaying a test's calls. So the patches are installed by 
 (the pytest plugin turns it on, and releases them before a test that uses no cassette and
 at the end of the session), and each cassette only *attaches* itself to them. With no
 cassette attached, every request goes through untouched and nothing is recorded.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ string, bytes that are not UTF-8 go to ``body_base64``), and a Server-Sent Event
 stream kept as its list of raw events, so that a pull request shows what was said.
 Replay turns it back into the bytes a client expects: same status, headers (without
 ``content-encoding``, with a correct ``content-length``) and body, event by event.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ here). Here a request is reduced once to a key — method, path, sorted query an
 body re-serialised with sorted keys — and looked up in a dict of FIFO queues: O(1) per
 request, and identical requests get their recorded answers in recorded order. The host
 is not in the key by default, so a recording made through a proxy replays anywhere.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ Its ``_load``/``_save`` do no file I/O: the plugin writes the cassette once, at 
 
 vcrpy replays an httpx body as one chunk; :func:`chunked_stream_patches` wraps the
 patched transports so a recorded Server-Sent Events stream is replayed event by event.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

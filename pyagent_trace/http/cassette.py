@@ -5,6 +5,7 @@ httpx, httpx2, requests/urllib3 or aiohttp is answered from the recorded entries
 (replay) or sent and turned into a scrubbed ``http_interaction`` entry (record). It
 never writes a file: entries are handed out (``on_record``, ``.recorded``) and the
 owner of the cassette file writes them once, with the LLM-level entries, at test end.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ Each provider reports them differently, which is where cost tools go wrong:
 Streams carry usage in events: OpenAI's last chunk (``stream_options.include_usage``)
 or ``response.completed``, Anthropic's ``message_start`` then ``message_delta``,
 Gemini's last chunk's ``usageMetadata``.
+PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations
