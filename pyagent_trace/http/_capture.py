@@ -16,7 +16,8 @@ import threading
 from typing import Any
 
 from pyagent_trace.exceptions import ConfigError
-from pyagent_trace.http._vcr import CassetteOwner, IndexedCassette, chunked_stream_patches
+from pyagent_trace.http._httpx import HTTPX_MODULES, httpx_patches
+from pyagent_trace.http._vcr import CassetteOwner, IndexedCassette
 
 __all__ = ["CAPTURE", "HttpCapture"]
 
@@ -71,13 +72,19 @@ class HttpCapture:
         from vcr.patch import CassettePatcherBuilder
 
         with contextlib.ExitStack() as stack:  # a failure half-way restores what was patched
-            cassette = IndexedCassette("<pyagent-trace>", owner=self, skip_patchers=tuple(sorted(skip_patchers)))
+            # httpx and httpx2 get patches of our own (see _httpx); vcrpy patches the rest.
+            vcr_skip = tuple(sorted(skip_patchers | set(HTTPX_MODULES)))
+            cassette = IndexedCassette("<pyagent-trace>", owner=self, skip_patchers=vcr_skip)
             for patcher in CassettePatcherBuilder(cassette).build():
                 stack.enter_context(patcher)
-            stack.enter_context(chunked_stream_patches(self.local, skip_patchers))
+            stack.enter_context(httpx_patches(self, skip_patchers))
             self._stack = stack.pop_all()
         self._skip = skip_patchers
         self.installs += 1
+
+    def owner_for(self, request: Any) -> CassetteOwner | None:
+        """The cassette that answers ``request`` (None: let it through untouched)."""
+        return self._owner
 
     # -- what IndexedCassette asks (vcrpy's stubs call these); no owner: pass through ------
     @property
