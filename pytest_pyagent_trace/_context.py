@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from pyagent_trace.cassette import Cassette
     from pyagent_trace.cost import CostTracker
     from pyagent_trace.events import TraceEventBus
+    from pyagent_trace.scrub import ScrubConfig
     from pytest_pyagent_trace._network import NetworkBlocker
     from pytest_pyagent_trace._spans import SpanRouter
 
@@ -87,6 +88,8 @@ class RunState:
     router: SpanRouter | None = None
     current_nodeid: str = ""
     cassettes: CassetteUse = field(default_factory=CassetteUse)
+    http_settings: tuple[ScrubConfig, tuple[str, ...]] | None = None
+    """The HTTP scrub filters and ignored hosts of the ini (read at the first cassette)."""
     _module_dirs: dict[Path, Path] = field(default_factory=dict)
 
     def network_blocker(self) -> NetworkBlocker:
@@ -285,11 +288,14 @@ def cassette_for(item: pytest.Item, prices: Any = None) -> Cassette:
 
     state = item.config.stash[STATE]
     config = item.config
-    scrub = ScrubConfig().with_extra(
-        headers=ini_list(config, "pyagent_trace_scrub_headers"),
-        query=ini_list(config, "pyagent_trace_scrub_query"),
-        body_paths=ini_list(config, "pyagent_trace_scrub_body_paths"),
-    )
+    if state.http_settings is None:  # the same for every test: read once
+        scrub = ScrubConfig().with_extra(
+            headers=ini_list(config, "pyagent_trace_scrub_headers"),
+            query=ini_list(config, "pyagent_trace_scrub_query"),
+            body_paths=ini_list(config, "pyagent_trace_scrub_body_paths"),
+        )
+        state.http_settings = (scrub, tuple(ini_list(config, "pyagent_trace_ignore_hosts")))
+    scrub, ignore_hosts = state.http_settings
     record, rerecord = record_commands(item.nodeid)
     try:
         path = item_cassette(item, state)
@@ -305,7 +311,7 @@ def cassette_for(item: pytest.Item, prices: Any = None) -> Cassette:
             recorded_by=item.nodeid if marker_of(item).path is not None else None,
             baseline=baseline(item, path, mode),
             scrub=scrub,
-            ignore_hosts=ini_list(config, "pyagent_trace_ignore_hosts"),
+            ignore_hosts=ignore_hosts,
         )
         return test.cassette
     except PyAgentTraceError as err:
