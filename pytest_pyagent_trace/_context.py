@@ -63,6 +63,7 @@ STATE = pytest.StashKey["RunState"]()
 TEST = pytest.StashKey["TestContext"]()
 MARKER = pytest.StashKey[CassetteMarker]()
 MARKER_ERROR = pytest.StashKey[str]()
+CASSETTE_PATH = pytest.StashKey[Path]()
 BASELINE = pytest.StashKey["list[RecordEntry] | None"]()
 """The cassette's entries before the test's first attempt (None: no file), so a rerun
 replays and writes as the first attempt would have."""
@@ -210,7 +211,10 @@ def test_match(item: pytest.Item, state: RunState) -> str:
 
 
 def item_cassette(item: pytest.Item, state: RunState) -> Path:
-    return _path(item, state, explicit=marker_of(item).path)
+    """The test's cassette path (computed once per test; a bad marker raises each time)."""
+    if CASSETTE_PATH not in item.stash:
+        item.stash[CASSETTE_PATH] = _path(item, state, explicit=marker_of(item).path)
+    return item.stash[CASSETTE_PATH]
 
 
 def _path(item: pytest.Item, state: RunState, explicit: str | None) -> Path:
