@@ -3,13 +3,11 @@ it, or fail the test saying why, never hand back a silently empty list."""
 
 from __future__ import annotations
 
-import pytest
 from field_project import FieldProject
 
 
 def test_span_fixtures_join_logfire(field: FieldProject):
     """With logfire.configure() in conftest.py, spans and span_tree see the test's spans, logfire's own too."""
-    pytest.importorskip("logfire")
     field.configure()
     field.write("conftest.py", "import logfire\n\nlogfire.configure(send_to_logfire=False, console=False)\n")
     field.write(
