@@ -7,8 +7,9 @@ PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distri
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pyagent_trace._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from pyagent_trace.cost import CostEntry, CostSummary, CostTracker
@@ -88,14 +89,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        msg = f"module 'pyagent_trace' has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(f"pyagent_trace.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("pyagent_trace", _WHERE, globals())
 
 
 def __dir__() -> list[str]:

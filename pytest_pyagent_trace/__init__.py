@@ -8,8 +8,9 @@ PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distri
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pyagent_trace._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from pyagent_trace.cassette import Cassette
@@ -28,11 +29,4 @@ _WHERE = {
 __all__ = ["CapturedSpans", "Cassette", "CostTracker", "SpanTree", "TraceEventBus"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        msg = f"module 'pytest_pyagent_trace' has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("pytest_pyagent_trace", _WHERE, globals())

@@ -7,8 +7,9 @@ PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distri
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pyagent_trace._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from pyagent_trace.http._matching import HTTP_INTERACTION, TELEMETRY_PATH_ENDS, TELEMETRY_PORTS, is_telemetry
@@ -51,14 +52,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        msg = f"module 'pyagent_trace.http' has no attribute {name!r}"
-        raise AttributeError(msg)
-    value = getattr(importlib.import_module(f"pyagent_trace.http.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("pyagent_trace.http", _WHERE, globals())
 
 
 def __dir__() -> list[str]:
