@@ -125,16 +125,10 @@ class Result(str):
 
 
 def load_fake_providers() -> Any:
-    """tests/integration/fake_providers.py, loaded by path (tests are not a package)."""
-    import importlib.util
+    """tests/integration/fake_providers.py (see tests/fake_server.py)."""
+    from fake_server import load_fake_providers as load
 
-    path = Path(__file__).parent.parent / "integration" / "fake_providers.py"
-    spec = importlib.util.spec_from_file_location("fake_providers_for_field", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load()
 
 
 class FieldProject:

@@ -3,11 +3,11 @@ level, replayed offline, costed, budgeted and in the span tree, with no change t
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from fake_server import running_fake_server
 from plugin_testing import run
 
 KEY = "sk-test-HTTPSECRET0123456789abcdef"
@@ -34,15 +34,7 @@ def test_chat(cost_tracker, span_tree):
 
 @pytest.fixture
 def fake_server():
-    path = Path(__file__).parent.parent / "integration" / "fake_providers.py"
-    spec = importlib.util.spec_from_file_location("fake_providers_for_plugin", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    server = module.FakeProviderServer().start()
-    yield server
-    server.stop()
+    yield from running_fake_server()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from fake_server import running_fake_server
 
 from pyagent_trace.exceptions import ConfigError
 from pyagent_trace.http import HttpCassette
@@ -62,15 +63,5 @@ def test_two_cassettes_cannot_be_attached_at_once():
 
 @pytest.fixture
 def fake_server_url():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).parents[1] / "integration" / "fake_providers.py"
-    spec = importlib.util.spec_from_file_location("fake_providers_for_capture", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    server = module.FakeProviderServer().start()
-    yield server.url
-    server.stop()
+    for server in running_fake_server():
+        yield server.url
