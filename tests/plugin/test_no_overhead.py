@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from plugin_testing import run
+from plugin_testing import run_subprocess as run
 
 DUMP_CONFTEST = """
     import json

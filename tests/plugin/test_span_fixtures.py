@@ -29,7 +29,7 @@ SNAPSHOT = "__snapshots__/test_pipeline.ambr"
 def test_spans_fixture_sees_the_tests_spans_with_finders(project):
     """spans holds the finished spans of the test, read live, with .names, .find() and .one()."""
     project.makepyfile(
-        test_spans="""
+        test_inner_spans="""
         from opentelemetry import trace
 
         def test_finders(spans):
@@ -52,7 +52,7 @@ def test_spans_fixture_sees_the_tests_spans_with_finders(project):
 def test_each_test_sees_only_its_own_spans(project):
     """Spans never leak between tests, including spans made by a test that asked for no span fixture."""
     project.makepyfile(
-        test_spans="""
+        test_inner_spans="""
         from opentelemetry import trace
 
         def make(name):
@@ -82,7 +82,7 @@ def test_each_test_sees_only_its_own_spans(project):
 def test_one_lists_the_spans_when_it_does_not_find_exactly_one(project):
     """spans.one() fails with what it looked for and the names it has, pointing at the test's line."""
     project.makepyfile(
-        test_spans="""
+        test_inner_spans="""
         from opentelemetry import trace
 
         def test_one(spans):
@@ -143,7 +143,7 @@ def test_spans_fixture_joins_a_provider_the_project_installed(project):
         """
     )
     project.makepyfile(
-        test_spans="""
+        test_inner_spans="""
         from opentelemetry import trace
 
         def test_joined(spans):
