@@ -30,7 +30,7 @@ __all__ = [
     "read_run_report",
     "run_report_json",
     "run_totals",
-        "usage_groups",
+    "usage_groups",
 ]
 
 FORMAT_VERSION = 1
