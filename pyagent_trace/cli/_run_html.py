@@ -115,6 +115,8 @@ def _row(test: Mapping[str, Any], link: str | None, with_drift: bool) -> str:
         notes.append("no cassette page")
     unpriced = test.get("unpriced_calls", 0)
     cost = usd(test.get("cost_usd", 0.0)) + (f" + {unpriced} unpriced" if unpriced else "")
+    if unpriced and unpriced == calls_of(test):
+        cost = "unpriced"
     drift = f"<td>{_drift(test.get('drift'))}</td>" if with_drift else ""
     return (
         f'<tr class="test"><td class="nodeid">{cell}</td><td>{_e(test.get("mode", ""))}</td>'
