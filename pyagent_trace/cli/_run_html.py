@@ -19,8 +19,7 @@ from urllib.parse import quote
 from pyagent_trace import __version__
 from pyagent_trace._trace_summary import GroupStats, summarize
 from pyagent_trace.cli._format import usd
-from pyagent_trace.cli._report import _PALETTE, _bars, _e, _json, render_html
-from pyagent_trace.cli._report_assets import CSP, CSS, JS
+from pyagent_trace.cli._report import _PALETTE, _bars, _e, _json, cards_html, page_html, render_html
 from pyagent_trace.run_report import calls_of, run_report_json
 from pyagent_trace.scrub import scrub_value
 from pyagent_trace.trace_service import TraceSpan, call_spans
@@ -141,14 +140,7 @@ def _cards(report: Mapping[str, Any]) -> str:
     drifted = sum(1 for t in tests if t.get("drift"))
     if drifted:
         cards.append(("Drifted tests", str(drifted), " warn"))
-    return (
-        '<div class="cards">'
-        + "".join(
-            f'<div class="card{cls}"><div class="k">{_e(k)}</div><div class="v">{_e(v)}</div></div>'
-            for k, v, cls in cards
-        )
-        + "</div>"
-    )
+    return cards_html(cards)
 
 
 def render_run_html(report: Mapping[str, Any], links: Mapping[str, str], source: str) -> str:
@@ -172,14 +164,7 @@ def render_run_html(report: Mapping[str, Any], links: Mapping[str, str], source:
         f"<tbody>{rows}</tbody></table></section>",
         "</main>",
     ]
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>pyagent-trace · run · {_e(source)}</title><style>{CSS}</style></head><body>"
-        + "".join(parts)
-        + f"<script>{JS}</script></body></html>\n"
-    )
+    return page_html(f"run · {source}", parts)
 
 
 def write_run_pages(
