@@ -57,7 +57,15 @@ def _run(report: dict[str, Any], target: Path, root: Path, source: str, known: d
         if cassette in known:
             return known[cassette]
         path = root / cassette
-        return _load(path) if path.is_file() else None
+        if not path.is_file():
+            return None
+        try:
+            return load_spans(path)
+        except (OSError, BadRecordingError, UnicodeDecodeError) as err:  # the report is the data; a page is extra
+            typer.echo(
+                f"warning: no page for cassette {cassette!r}: {' '.join(read_error(path, err).split())}", err=True
+            )
+            return None
 
     pages = write_run_pages(report, target, load, _write, source)
     tests = report["tests"]

@@ -281,18 +281,25 @@ def test_html_over_a_folder_of_cassettes_links_a_page_per_cassette(runner, tmp_p
     assert "Trace: test_judge" in (index.parent / unquote(links[-1])).read_text()
 
 
-def test_html_over_a_report_links_only_cassettes_that_exist(runner, tmp_path):
+def test_html_over_a_report_links_only_cassettes_that_exist_and_parse(runner, tmp_path):
+    """A missing cassette is a row without a link; a broken one too, with a warning naming it."""
     _cassette(tmp_path, "cassettes/a/plan.jsonl", "planner")
     missing = _usage("tests/test_c.py::test_gone", cassette="cassettes/c/gone.jsonl", missing=True)
-    _write(tmp_path / "run.json", PLAN, JUDGE, missing)
+    broken = _usage("tests/test_d.py::test_broken", cassette="cassettes/d/broken.jsonl")
+    (tmp_path / "cassettes/d").mkdir(parents=True)
+    (tmp_path / "cassettes/d/broken.jsonl").write_text('{"event_type": "llm_call"}\n{oops\n')
+    _write(tmp_path / "run.json", PLAN, JUDGE, missing, broken)
 
     result = runner.invoke(app, ["html", str(tmp_path / "run.json"), "--root", str(tmp_path)])
 
     assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("warning: no page for cassette 'cassettes/d/broken.jsonl': ")
+    assert "broken.jsonl:2: not valid JSON" in result.stderr
     page = (tmp_path / "run.html").read_text()
     assert _hrefs(page) == ["run-cassettes/cassettes/a/plan.jsonl.html"]
     assert "cassette missing" in page
-    assert page.count('<tr class="test">') == 3
+    assert "no cassette page" in page
+    assert page.count('<tr class="test">') == 4
 
 
 def test_a_cassette_path_outside_the_folder_gets_a_page_inside_it(runner, tmp_path):
