@@ -134,9 +134,16 @@ def _bad(path: Path, where: str, problem: str) -> BadReportError:
     return BadReportError(msg, path=str(path), field=where)
 
 
+def _is_amount(value: object, *, whole: bool) -> bool:
+    if isinstance(value, bool):  # JSON true is not 1 token
+        return False
+    if isinstance(value, int):
+        return value >= 0
+    return not whole and isinstance(value, float) and math.isfinite(value) and value >= 0
+
+
 def _check_number(path: Path, where: str, value: object, *, whole: bool) -> None:
-    ok = isinstance(value, int) if whole else isinstance(value, int | float)
-    if not ok or isinstance(value, bool) or (not whole and not math.isfinite(float(value))) or value < 0:  # type: ignore[operator, arg-type]
+    if not _is_amount(value, whole=whole):
         kind = "a whole number >= 0" if whole else "a finite number >= 0"
         raise _bad(path, where, f"must be {kind}, found {value!r}")
 
