@@ -108,8 +108,8 @@ def html(
         found = sorted(file.rglob("*.jsonl"))
         if not found:
             fail(f"{str(file)!r} is a directory with no cassettes (*.jsonl) in it. Give a cassette folder or a file.")
-        known = {str(path): _load(path) for path in found}
-        _run(cassette_tests(file, {Path(p): s for p, s in known.items()}), target, root, str(file), known)
+        known = {path.relative_to(file).as_posix(): _load(path) for path in found}
+        _run(cassette_tests(known), target, file, str(file), known)
         return
     if _is_run_report(file):
         try:

@@ -186,8 +186,9 @@ def page_html(title: str, parts: Sequence[str]) -> str:
     )
 
 
-def render_html(spans: Sequence[TraceSpan], name: str, source: str = "") -> str:
-    """The report page for one run; ``name`` titles it when no service name was recorded."""
+def render_html(spans: Sequence[TraceSpan], name: str, source: str = "", back: str = "") -> str:
+    """The report page for one run; ``name`` titles it when no service name was recorded,
+    ``back`` (a relative URL) links to the page of the whole test run it belongs to."""
     calls = call_spans(spans)
     summary = summarize(calls)
     colors = _colors(calls)
@@ -197,8 +198,10 @@ def render_html(spans: Sequence[TraceSpan], name: str, source: str = "") -> str:
         '<span class="toolbar"><button data-open="1">Expand all</button>'
         '<button data-open="0">Collapse all</button></span>'
     )
+    back_link = f'<a class="back" href="{_e(back)}">← whole run</a>' if back else ""
     parts = [
-        f'<header><h1>Trace: {_e(title)}</h1><p class="sub">{_e(source)} · pyagent-trace {_e(__version__)}</p>',
+        f"<header>{back_link}<h1>Trace: {_e(title)}</h1>"
+        f'<p class="sub">{_e(source)} · pyagent-trace {_e(__version__)}</p>',
         _cards(summary.total, run_duration_ms(spans, calls), early_stop(spans)),
         "</header><main>",
         _waterfall(calls, colors),

@@ -38,16 +38,17 @@ class RunPages:
     cassette_pages: dict[str, Path]
 
 
-def cassette_tests(folder: Path, cassettes: Mapping[Path, Sequence[TraceSpan]]) -> dict[str, Any]:
-    """A run report for a folder of cassettes: one row per cassette, named by its path."""
+def cassette_tests(cassettes: Mapping[str, Sequence[TraceSpan]]) -> dict[str, Any]:
+    """A run report for a folder of cassettes (``relative path: spans``): one row per
+    cassette, named by its path in the folder (which mirrors the test's node id)."""
     tests = []
-    for path, spans in cassettes.items():
+    for relative, spans in cassettes.items():
         summary = summarize(call_spans(spans))
         total = summary.total
         tests.append(
             {
-                "nodeid": path.relative_to(folder).with_suffix("").as_posix(),
-                "cassette": str(path),
+                "nodeid": relative.removesuffix(".jsonl"),
+                "cassette": relative,
                 "cost_usd": total.cost_usd,
                 "tokens": total.tokens,
                 "unpriced_calls": total.unpriced_calls,
@@ -183,7 +184,8 @@ def write_run_pages(
         if not spans:
             continue
         page = page_for(cassette, pages_dir)
-        write(page, render_html(spans, Path(cassette).stem, cassette))
+        back = quote(Path(os.path.relpath(index, page.parent)).as_posix())
+        write(page, render_html(spans, Path(cassette).stem, cassette, back=back))
         pages[cassette] = page
     links = {cassette: _href(page, index) for cassette, page in pages.items()}
     write(index, render_run_html(report, links, source))

@@ -278,7 +278,10 @@ def test_html_over_a_folder_of_cassettes_links_a_page_per_cassette(runner, tmp_p
     links = _hrefs(page)
     assert len(links) == 3
     assert all((index.parent / unquote(link)).is_file() for link in links)
-    assert "Trace: test_judge" in (index.parent / unquote(links[-1])).read_text()
+    judge = index.parent / unquote(links[-1])
+    assert "Trace: test_judge" in judge.read_text()
+    (back,) = re.findall(r'<a class="back" href="([^"]+)"', judge.read_text())
+    assert (judge.parent / back).resolve() == index.resolve()
 
 
 def test_html_over_a_report_links_only_cassettes_that_exist_and_parse(runner, tmp_path):
