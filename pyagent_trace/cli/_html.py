@@ -86,11 +86,14 @@ def html(
     ],
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Where to write the page [default: FILE with .html].", show_default=False),
+        typer.Option("--output", "-o", help="Where to write the page; FILE with .html without it.", show_default=False),
     ] = None,
     root: Annotated[
         Path,
-        typer.Option(help="Where a report's cassette paths start (the folder pytest ran in).", show_default="."),
+        typer.Option(
+            help="Where a report's cassette paths start: the folder pytest ran in (the current one without it).",
+            show_default=False,
+        ),
     ] = Path(),
 ) -> None:
     """Write a run as self-contained HTML: no server, no network, open it from disk.

@@ -39,7 +39,7 @@ def merge(
     ],
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Where to write [default: standard output].", show_default=False),
+        typer.Option("--output", "-o", help="Where to write; standard output without it.", show_default=False),
     ] = None,
     fmt: Annotated[
         ReportFormat, typer.Option("--format", "-f", help="json: a report like one run's; markdown: tables for CI.")
