@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "BadRecordingError",
+    "BadReportError",
     "BudgetExceededError",
     "CassetteMissingError",
     "ConfigError",
@@ -35,6 +36,15 @@ class BadRecordingError(PyAgentTraceError, ValueError):
         super().__init__(message)
         self.path = path
         self.line = line
+
+
+class BadReportError(PyAgentTraceError, ValueError):
+    """A run report (``--cost-report`` JSON) cannot be read or merged (names the file and field)."""
+
+    def __init__(self, message: str, *, path: str = "", field: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+        self.field = field
 
 
 class CassetteMissingError(PyAgentTraceError, FileNotFoundError):

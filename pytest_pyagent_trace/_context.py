@@ -139,6 +139,10 @@ class TestContext:
             tokens=tracker.total_tokens,
             unpriced_calls=tracker.unpriced_calls,
         )
+        if tracker.call_count:
+            from pyagent_trace.run_report import usage_groups
+
+            usage.by_agent, usage.by_model = usage_groups(tracker.entries)
         cassette = self.cassette
         if cassette is not None:
             asked = self.asked or bool(cassette.errors) or bool(cassette.calls_replayed or cassette.calls_recorded)

@@ -35,6 +35,8 @@ class TestUsage:
     tokens: int = 0
     unpriced_calls: int = 0
     refused: list[str] = field(default_factory=list)
+    by_agent: dict[str, dict[str, Any]] = field(default_factory=dict)
+    by_model: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: its deep copy is the slowest part of a test's report.
@@ -67,28 +69,16 @@ class SessionReport:
         return [t for t in self.tests.values() if t.cassette or t.cost_usd or t.tokens or t.refused]
 
     def totals(self) -> dict[str, Any]:
-        used = self.used
-        return {
-            "cassettes_used": len({t.cassette for t in used if t.cassette and not (t.missing or t.no_calls)}),
-            "cassettes_written": len({t.cassette for t in used if t.written}),
-            "cassettes_missing": sorted({t.cassette for t in used if t.missing}),
-            "tests_without_calls": sorted(t.nodeid for t in used if t.no_calls),
-            "calls_replayed": sum(t.calls_replayed for t in used),
-            "calls_recorded": sum(t.calls_recorded for t in used),
-            "unused_calls": sum(t.unused_calls for t in used),
-            "connections_refused": sum(len(t.refused) for t in used),
-            "cost_usd": round(sum(t.cost_usd for t in used), 10),
-            "tokens": sum(t.tokens for t in used),
-            "unpriced_calls": sum(t.unpriced_calls for t in used),
-        }
+        """Added up as ``pyagent-trace report merge`` adds up shards (one function for both)."""
+        from pyagent_trace.run_report import run_totals  # not at import: an unused plugin stays light
+
+        return run_totals([t.to_dict() for t in self.used])
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "mode": self.mode,
-            "totals": self.totals(),
-            "stale_cassettes": self.stale_cassettes,
-            "tests": [t.to_dict() for t in sorted(self.used, key=lambda t: t.nodeid)],
-        }
+        """The ``--cost-report`` file (format in ``pyagent_trace.run_report``)."""
+        from pyagent_trace.run_report import run_report_json
+
+        return run_report_json(self.mode, (t.to_dict() for t in self.used), self.stale_cassettes)
 
     def lines(self, top: int = 5) -> list[str]:
         """Summary lines; empty when the plugin had nothing to do in this run."""

@@ -23,7 +23,7 @@ from pyagent_trace.cli._tree import tree_lines
 from pyagent_trace.scrub import scrub_http, scrub_value
 from pyagent_trace.trace_service import TraceSpan, call_spans
 
-__all__ = ["render_html", "timeline"]
+__all__ = ["cards_html", "page_html", "render_html", "timeline"]
 
 _PALETTE = ("#3b5bdb", "#e8590c", "#2f9e44", "#ae3ec9", "#1098ad", "#f08c00", "#c2255c", "#5c7cfa", "#74b816")
 
@@ -159,6 +159,11 @@ def _cards(total: GroupStats, duration_ms: float, stopped: bool) -> str:
     ]
     if total.unpriced_calls:
         cards.append(("Unpriced calls", f"{total.unpriced_calls} (cost unknown)", " warn"))
+    return cards_html(cards)
+
+
+def cards_html(cards: Sequence[tuple[str, str, str]]) -> str:
+    """The summary cards at the top of a page: ``(label, value, " warn" or "")``."""
     return (
         '<div class="cards">'
         + "".join(
@@ -169,8 +174,21 @@ def _cards(total: GroupStats, duration_ms: float, stopped: bool) -> str:
     )
 
 
-def render_html(spans: Sequence[TraceSpan], name: str, source: str = "") -> str:
-    """The report page for one run; ``name`` titles it when no service name was recorded."""
+def page_html(title: str, parts: Sequence[str]) -> str:
+    """A whole page: the inline assets, the policy that lets it load nothing, and ``parts``."""
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>pyagent-trace · {_e(title)}</title><style>{CSS}</style></head><body>"
+        + "".join(parts)
+        + f"<script>{JS}</script></body></html>\n"
+    )
+
+
+def render_html(spans: Sequence[TraceSpan], name: str, source: str = "", back: str = "") -> str:
+    """The report page for one run; ``name`` titles it when no service name was recorded,
+    ``back`` (a relative URL) links to the page of the whole test run it belongs to."""
     calls = call_spans(spans)
     summary = summarize(calls)
     colors = _colors(calls)
@@ -180,8 +198,10 @@ def render_html(spans: Sequence[TraceSpan], name: str, source: str = "") -> str:
         '<span class="toolbar"><button data-open="1">Expand all</button>'
         '<button data-open="0">Collapse all</button></span>'
     )
+    back_link = f'<a class="back" href="{_e(back)}">← whole run</a>' if back else ""
     parts = [
-        f'<header><h1>Trace: {_e(title)}</h1><p class="sub">{_e(source)} · pyagent-trace {_e(__version__)}</p>',
+        f"<header>{back_link}<h1>Trace: {_e(title)}</h1>"
+        f'<p class="sub">{_e(source)} · pyagent-trace {_e(__version__)}</p>',
         _cards(summary.total, run_duration_ms(spans, calls), early_stop(spans)),
         "</header><main>",
         _waterfall(calls, colors),
@@ -194,11 +214,4 @@ def render_html(spans: Sequence[TraceSpan], name: str, source: str = "") -> str:
         *(_call(i, call, colors[call.agent_name]) for i, call in enumerate(calls, start=1)),
         "</section></main>",
     ]
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>pyagent-trace · {_e(title)}</title><style>{CSS}</style></head><body>"
-        + "".join(parts)
-        + f"<script>{JS}</script></body></html>\n"
-    )
+    return page_html(title, parts)

@@ -63,6 +63,15 @@ details.call .body { padding:4px 14px 12px; border-top:1px solid var(--line); }
 .msg.role-system { border-color:#98a2b3; } .msg.role-user { border-color:#3b5bdb; }
 .msg.role-assistant, .msg.response { border-color:#12b76a; }
 .empty { color:var(--muted); font-style:italic; }
+a.back { color:var(--accent); font-size:12px; text-decoration:none; }
+table.tests { border-collapse:collapse; width:100%; font-variant-numeric:tabular-nums; }
+table.tests th, table.tests td { text-align:left; padding:5px 8px; border-bottom:1px solid var(--line);
+  vertical-align:top; }
+table.tests th { color:var(--muted); font-size:12px; font-weight:600; }
+table.tests .n { text-align:right; white-space:nowrap; }
+table.tests td.nodeid { word-break:break-all; }
+table.tests a { color:var(--accent); }
+details.drift pre { max-height:320px; overflow:auto; }
 """
 
 JS = """

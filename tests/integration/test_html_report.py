@@ -7,12 +7,14 @@ prints every console call and uncaught error as an ``INFO:CONSOLE`` line.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import struct
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -148,5 +150,43 @@ def test_a_screenshot_of_the_report_is_a_full_page_not_a_blank_one(tmp_path):
     result = _chromium(tmp_path, report, f"--screenshot={shot}", f"--window-size={width},{height}")
     assert result.returncode == 0, result.stderr[-2000:]
     assert _console_lines(result.stderr) == []
+    assert _png_size(shot) == SCREENSHOT_SIZE
+    assert shot.stat().st_size > 20_000  # a blank 1280x900 page is about 5 kB
+
+
+def test_the_run_report_renders_every_test_and_links_each_cassette_page(tmp_path):
+    """``html`` over a --cost-report (written by the plugin's own writer) and its cassettes:
+    one Chromium launch renders the run page, dumps its DOM and takes a screenshot."""
+    from pytest_pyagent_trace._summary import SessionReport, TestUsage
+
+    debate = _recording(tmp_path / "cassettes" / "test_debate")  # writes debate.jsonl there
+    report = SessionReport("none")
+    for n, nodeid in enumerate(("tests/test_debate.py::test_debate", "tests/test_debate.py::test_debate_again")):
+        report.add(
+            TestUsage(
+                nodeid, mode="none", cassette=str(debate.relative_to(tmp_path)), calls_replayed=6, cost_usd=0.0122 + n,
+                tokens=5630, by_agent={"judge": {"calls": 1, "tokens": 1680, "cost_usd": 0.0084, "unpriced_calls": 0}},
+            )
+        )  # fmt: skip
+    report.add(TestUsage("tests/test_gone.py::test_gone", mode="none", cassette="cassettes/gone.jsonl", missing=True))
+    (tmp_path / "run.json").write_text(json.dumps(report.to_json()))
+    out = tmp_path / "site" / "run.html"
+    command = [sys.executable, "-m", "pyagent_trace.cli", "html", "run.json", "-o", str(out)]
+    subprocess.run(command, check=True, capture_output=True, text=True, cwd=tmp_path)
+    shot = tmp_path / "run.png"
+    width, height = SCREENSHOT_SIZE
+
+    result = _chromium(tmp_path, out, "--dump-dom", f"--screenshot={shot}", f"--window-size={width},{height}")
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert _console_lines(result.stderr) == []
+    dom = result.stdout
+    assert 'data-ready="1"' in dom
+    for nodeid in report.tests:
+        assert f">{nodeid}<" in dom
+    links = re.findall(r'<a href="([^"#]+)">', dom)
+    assert links == ["run-cassettes/cassettes/test_debate/debate.jsonl.html"] * 2
+    assert all((out.parent / unquote(link)).is_file() for link in links)
+    assert "cassette missing" in dom
     assert _png_size(shot) == SCREENSHOT_SIZE
     assert shot.stat().st_size > 20_000  # a blank 1280x900 page is about 5 kB

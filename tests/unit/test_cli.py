@@ -441,7 +441,7 @@ def test_an_empty_recording_is_one_line_with_exit_2(runner, tmp_path, debate, co
     assert "holds no entries (an empty recording)" in message
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c != ["html"]])  # html renders a folder of cassettes
 def test_a_directory_is_one_line_with_exit_2(runner, tmp_path, debate, command):
     message = _run_error(runner, command, tmp_path, str(debate))
     assert "is a directory" in message
