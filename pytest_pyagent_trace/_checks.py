@@ -38,7 +38,7 @@ def check_after_test(item: pytest.Item, test: TestContext | None, budget: pytest
         check_cassette(test.cassette, item, strict=strict, rerecord_command=rerecord)
     limits = parse_budget(budget) if budget is not None else {}
     if budget is not None:
-        check_budget(context_for(item).tracker, budget, item.nodeid)
+        check_budget(context_for(item).tracker, budget, item.nodeid, limits)
     if test is None or test.cassette is None:
         return
     settings = item.config.stash[STATE].drift
@@ -145,8 +145,9 @@ def parse_budget(marker: pytest.Mark) -> dict[str, Any]:
     return limits
 
 
-def check_budget(tracker: CostTracker, marker: pytest.Mark, nodeid: str) -> None:
-    limits = parse_budget(marker)
+def check_budget(tracker: CostTracker, marker: pytest.Mark, nodeid: str, limits: dict[str, Any] | None = None) -> None:
+    """Fail the test when it spent over the marker's limits (``limits``: the marker already parsed)."""
+    limits = parse_budget(marker) if limits is None else limits
     spend = {name: limit for name, limit in limits.items() if name in _LIMITS}
     if not spend and "regression" in limits:  # a regression limit alone: nothing to spend against
         return

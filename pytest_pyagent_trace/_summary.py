@@ -45,7 +45,8 @@ class TestUsage:
 
 
 _USAGE_FIELDS = tuple(f.name for f in dataclasses.fields(TestUsage) if f.name != "refused")
-_DIFF_LINES_SHOWN = 30
+_DIFF_LINES_SHOWN = 30  # per test, in the terminal summary
+_DIFFS_SHOWN = 10  # tests whose diff the terminal summary shows
 
 
 def drift_headline(drift: dict[str, Any]) -> str:
@@ -153,13 +154,15 @@ class SessionReport:
         if not drifted:
             return [f"drift: none; the live calls of {len(checked)} checked tests match their cassettes."]
         lines = [f"drift: {len(drifted)} of {len(checked)} checked tests differ from their cassettes:"]
-        for test in drifted:
+        for number, test in enumerate(drifted):
             drift = test.drift or {}
             lines.append(f"  {test.nodeid}: {drift_headline(drift)}")
-            diff = drift["diff"]
+            diff = drift["diff"] if number < _DIFFS_SHOWN else []
             lines.extend(f"      {line}" if line else "" for line in diff[:_DIFF_LINES_SHOWN])
             if len(diff) > _DIFF_LINES_SHOWN:
                 lines.append(f"      ... ({len(diff) - _DIFF_LINES_SHOWN} more lines in --cost-report)")
+        if len(drifted) > _DIFFS_SHOWN:
+            lines.append(f"  (diffs of the first {_DIFFS_SHOWN} tests shown; all of them are in --cost-report)")
         from pytest_pyagent_trace._context import rerecord_command
 
         lines.append(
