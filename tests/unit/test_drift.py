@@ -104,3 +104,29 @@ def test_growth_within_the_ratio_and_an_empty_baseline_are_no_regression():
 def test_a_ratio_must_be_a_number_above_one(value):
     with pytest.raises(ConfigError, match=r"regression=.*above 1\.0"):
         check_ratio(value, "regression")
+
+
+def test_the_run_summary_lists_drifted_tests_with_one_command_that_re_records_just_them():
+    """12 drifted tests: each has its headline, the first 10 their diff, and one command names all 12."""
+    from pytest_pyagent_trace._summary import SessionReport, TestUsage
+
+    report = SessionReport("check")
+    changed = compute_drift(BEFORE, [call("writer", "draft", "New.", (100, 60)), BEFORE[1]]).to_dict()
+    for n in range(12):
+        report.add(TestUsage(f"t.py::test_{n:02}", mode="check", cassette=f"c{n}.jsonl", drift=changed))
+    report.add(
+        TestUsage("t.py::test_same", mode="check", cassette="same.jsonl", drift=compute_drift(BEFORE, BEFORE).to_dict())
+    )
+
+    lines = report.lines()
+
+    assert "drift: 12 of 13 checked tests differ from their cassettes:" in lines
+    assert "  t.py::test_00: 1 call changed; tokens 300 → 310; $0.002 → $0.002" in lines
+    assert lines.count("      agent writer: 1 call changed") == 10
+    assert "  (diffs of the first 10 tests shown; all of them are in --cost-report)" in lines
+    command = " ".join(f"t.py::test_{n:02}" for n in range(12))
+    assert (
+        lines[-1]
+        == f"Review the diffs; to accept them, re-record just these tests with: pytest --record-mode=all {command}"
+    )
+    assert report.totals()["tests_drifted"] == [f"t.py::test_{n:02}" for n in range(12)]
