@@ -96,6 +96,8 @@ def calls_of(test: Mapping[str, Any]) -> int:
 def run_totals(tests: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The run's totals from its tests (the ``tests`` rows of the report)."""
     cassette = [t for t in tests if t.get("cassette")]
+    checked = [t for t in tests if t.get("drift") is not None]
+    drift = {"tests_drifted": sorted(t["nodeid"] for t in checked if t["drift"].get("drifted"))}
     return {
         "cassettes_used": len({t["cassette"] for t in cassette if not (t.get("missing") or t.get("no_calls"))}),
         "cassettes_written": len({t["cassette"] for t in cassette if t.get("written")}),
@@ -108,7 +110,7 @@ def run_totals(tests: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "cost_usd": round(math.fsum(t.get("cost_usd", 0.0) for t in tests), _DECIMALS),
         "tokens": sum(t.get("tokens", 0) for t in tests),
         "unpriced_calls": sum(t.get("unpriced_calls", 0) for t in tests),
-    }
+    } | (drift if checked else {})
 
 
 def run_report_json(mode: str, tests: Iterable[Mapping[str, Any]], stale_cassettes: Sequence[str]) -> dict[str, Any]:

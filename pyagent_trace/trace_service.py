@@ -26,6 +26,7 @@ __all__ = [
     "TraceSpan",
     "TraceSummary",
     "call_spans",
+    "entry_spans",
     "load_spans",
 ]
 
@@ -135,6 +136,11 @@ def _span(entry: RecordEntry, source: str) -> TraceSpan:
     )
 
 
+def entry_spans(entries: Iterable[RecordEntry], source: str) -> list[TraceSpan]:
+    """Spans of entries already in memory (a cassette the plugin holds), as ``load_spans`` reads them."""
+    return [_span(entry, source) for entry in entries]
+
+
 def load_spans(path: str | os.PathLike[str]) -> list[TraceSpan]:
     """Spans of one recording, cassette or JsonlExporter file, in file order.
 
@@ -146,7 +152,7 @@ def load_spans(path: str | os.PathLike[str]) -> list[TraceSpan]:
         msg = f"Trace file {str(file_path)!r} does not exist. Check the path, or record a run first."
         raise FileNotFoundError(msg)
     source = str(file_path)
-    return [_span(entry, source) for entry in entries_from_rows(_rows(file_path), source)]
+    return entry_spans(entries_from_rows(_rows(file_path), source), source)
 
 
 def call_spans(spans: Iterable[TraceSpan]) -> list[TraceSpan]:

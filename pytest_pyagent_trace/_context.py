@@ -17,6 +17,7 @@ from pyagent_trace.exceptions import PyAgentTraceError
 from pytest_pyagent_trace._settings import (
     MATCHES,
     CassetteMarker,
+    DriftSettings,
     ModeSources,
     RecordMode,
     cassette_path,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from pyagent_trace._recording import RecordEntry
     from pyagent_trace.cassette import Cassette
     from pyagent_trace.cost import CostTracker
+    from pyagent_trace.drift import Drift
     from pyagent_trace.events import TraceEventBus
     from pyagent_trace.scrub import ScrubConfig
     from pytest_pyagent_trace._network import NetworkBlocker
@@ -53,6 +55,7 @@ __all__ = [
     "ini_list",
     "narrowed_modules",
     "record_commands",
+    "rerecord_command",
     "test_mode",
     "uses_plugin",
 ]
@@ -91,6 +94,7 @@ class RunState:
     cassettes: CassetteUse = field(default_factory=CassetteUse)
     http_settings: tuple[ScrubConfig, tuple[str, ...]] | None = None
     """The HTTP scrub filters and ignored hosts of the ini (read at the first cassette)."""
+    drift: DriftSettings = field(default_factory=DriftSettings)
     _module_dirs: dict[Path, Path] = field(default_factory=dict)
 
     def network_blocker(self) -> NetworkBlocker:
@@ -123,6 +127,20 @@ class TestContext:
     asked: bool = False
     """The test asked its cassette for a call (one it had, or one it lacked)."""
     passed: bool = False
+    _drift: tuple[Drift | None] | None = None
+
+    def drift(self) -> Drift | None:
+        """How the test's live calls differ from its committed cassette (record mode check
+        only; computed once)."""
+        if self._drift is None:
+            cassette = self.cassette
+            found = None
+            if cassette is not None and cassette.mode is RecordMode.CHECK:
+                from pyagent_trace.drift import compute_drift
+
+                found = compute_drift(cassette.before, cassette.after)
+            self._drift = (found,)
+        return self._drift[0]
 
     def raised(self, err: PyAgentTraceError) -> bool:
         """Whether ``err`` came from this test's cassette or budget, not the code under test."""
@@ -154,6 +172,9 @@ class TestContext:
             usage.calls_replayed = cassette.calls_replayed
             usage.calls_recorded = cassette.calls_recorded
             usage.unused_calls = len(cassette.unused_calls()) if self.passed else 0
+            drift = self.drift()
+            if drift is not None:
+                usage.drift = drift.to_dict() | {"rerecord": rerecord_command(self.nodeid)}
         return usage
 
 
@@ -248,6 +269,11 @@ def record_commands(nodeid: str) -> tuple[str, str]:
     """How to record a missing cassette, and how to re-record a stale one."""
     quoted = shlex.quote(nodeid)
     return f"pytest --record-mode=once {quoted}", f"pytest --record {quoted}"
+
+
+def rerecord_command(*nodeids: str) -> str:
+    """How to re-record just these tests (after a drift check)."""
+    return " ".join(["pytest --record-mode=all", *map(shlex.quote, nodeids)])
 
 
 def blocked_hint(state: RunState) -> str:

@@ -4,7 +4,10 @@ pytest-recording declares ``--record-mode`` and ``--block-network`` too. Two plu
 not declare one flag (argparse refuses it and pytest cannot start), so when
 pytest-recording is loaded, or about to be, we make sure it loads first, declare neither
 flag ourselves, and read its ones: one ``--record-mode`` drives both plugins. Its choices
-gain our spellings (``new``), which ``pytest_configure`` translates back for it.
+gain our spellings (``new``), which ``pytest_configure`` translates back for it. Our
+``check`` (live calls compared with our cassettes, nothing written) has no vcrpy
+equivalent, as every vcrpy mode that calls live also writes: pytest-recording gets
+``none``, so its ``@pytest.mark.vcr`` tests replay and their cassettes stay untouched.
 PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
@@ -39,8 +42,11 @@ HTTP_INI = {
     "pyagent_trace_ignore_hosts": "Hosts (or host:port) whose HTTP traffic is never recorded nor replayed.",
 }
 _MODE_HELP = (
-    "none: replay only (default); once: record missing cassettes; new: record missing calls; all: re-record everything."
+    "none: replay only (default); once: record missing cassettes; new: record missing calls; all: re-record "
+    "everything; check: call live and report drift from the cassettes, writing nothing."
 )
+_STAND_INS_FOR_RECORDING = {"check": "none"}
+"""Our modes pytest-recording has no word for, and what it gets instead."""
 
 
 def has_recording(pluginmanager: pytest.PytestPluginManager) -> bool:
@@ -123,7 +129,7 @@ def block_network_option(config: pytest.Config) -> bool:
 def translate_for_recording(config: pytest.Config) -> None:
     """Give pytest-recording the mode in its own words (``new`` → ``new_episodes``), and
     let ``--record`` / ``--replay`` drive it too."""
-    ours_to_theirs = {ours: theirs for theirs, ours in RECORDING_ALIASES.items()}
+    ours_to_theirs = {ours: theirs for theirs, ours in RECORDING_ALIASES.items()} | _STAND_INS_FOR_RECORDING
     mode = record_mode_option(config)
     if mode is None and config.option.pyagent_trace_record:
         mode = "rewrite"
@@ -189,7 +195,16 @@ def add_options(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager
         metavar="PATH",
         help="Write the run's cost and cassette summary as JSON to PATH.",
     )
-    parser.addini("pyagent_trace_record_mode", "Default record mode (none, once, new, all).", default="none")
+    parser.addini("pyagent_trace_record_mode", "Default record mode (none, once, new, all, check).", default="none")
+    parser.addini(
+        "pyagent_trace_drift_fail",
+        "In record mode check, fail a test whose calls drifted: none (report only, default), calls, text.",
+        default="none",
+    )
+    parser.addini(
+        "pyagent_trace_cost_regression",
+        "Fail a re-recorded or checked test whose cost or tokens grow more than this ratio (e.g. 1.2).",
+    )
     parser.addini("pyagent_trace_cassette_dir", "One folder for all cassettes, relative to the rootdir.")
     parser.addini("pyagent_trace_match", "How replay finds a call: messages (default) or order.", default="messages")
     parser.addini(

@@ -20,9 +20,11 @@ __all__ = [
     "MATCHES",
     "RECORDING_ALIASES",
     "CassetteMarker",
+    "DriftSettings",
     "RecordMode",
     "cassette_path",
     "command_line_mode",
+    "drift_settings",
     "parse_cassette_marker",
     "resolve_mode",
     "safe_file_name",
@@ -67,6 +69,36 @@ def resolve_mode(sources: ModeSources) -> RecordMode:
     if sources.ini:
         return RecordMode.parse(sources.ini, "ini option pyagent_trace_record_mode")
     return RecordMode.NONE
+
+
+@dataclass(frozen=True, slots=True)
+class DriftSettings:
+    """The ini's drift threshold (``pyagent_trace_drift_fail``) and default cost
+    regression ratio (``pyagent_trace_cost_regression``; None: off)."""
+
+    fail: str = "none"
+    regression: float | None = None
+
+
+def drift_settings(fail: str, regression: str) -> DriftSettings:
+    """The two ini values, checked (a ConfigError names the key and what it takes). The
+    drift module is imported only when one of them is set."""
+    fail = fail.strip().lower() or "none"
+    if fail == "none" and not regression.strip():
+        return DriftSettings()
+    from pyagent_trace.drift import DRIFT_LEVELS, check_ratio
+
+    if fail not in DRIFT_LEVELS:
+        msg = f"ini option pyagent_trace_drift_fail = {fail!r}: use one of {', '.join(DRIFT_LEVELS)}."
+        raise ConfigError(msg)
+    ratio: float | None = None
+    if regression.strip():
+        try:
+            number: object = float(regression)
+        except ValueError:
+            number = regression.strip()
+        ratio = check_ratio(number, "ini option pyagent_trace_cost_regression")
+    return DriftSettings(fail, ratio)
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]=+,@]+")

@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["PROPERTY", "SessionReport", "TestUsage"]
+__all__ = ["PROPERTY", "SessionReport", "TestUsage", "drift_headline"]
 
 PROPERTY = "pyagent_trace"
 
@@ -37,13 +37,32 @@ class TestUsage:
     refused: list[str] = field(default_factory=list)
     by_agent: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_model: dict[str, dict[str, Any]] = field(default_factory=dict)
+    drift: dict[str, Any] | None = None
+    """Record mode check: how the live calls differ from the cassette (``pyagent_trace.drift.Drift.to_dict``
+    plus ``rerecord``, the command that re-records just this test); None in other modes."""
 
     def to_dict(self) -> dict[str, Any]:
         # Not dataclasses.asdict: its deep copy is the slowest part of a test's report.
-        return {name: getattr(self, name) for name in _USAGE_FIELDS} | {"refused": list(self.refused)}
+        row = {name: getattr(self, name) for name in _USAGE_FIELDS} | {"refused": list(self.refused)}
+        if self.drift is None:  # only a check run has drift: other reports stay as they were
+            del row["drift"]
+        return row
 
 
 _USAGE_FIELDS = tuple(f.name for f in dataclasses.fields(TestUsage) if f.name != "refused")
+_DIFF_LINES_SHOWN = 30  # per test, in the terminal summary
+_DIFFS_SHOWN = 10  # tests whose diff the terminal summary shows
+
+
+def drift_headline(drift: dict[str, Any]) -> str:
+    """``1 call changed; tokens 150 → 180; $0.00045 → $0.00054``."""
+    counts = [(drift["calls_added"], "added"), (drift["calls_removed"], "removed"), (drift["calls_changed"], "changed")]
+    what = ", ".join(f"{n} call{'s' * (n != 1)} {word}" for n, word in counts if n)
+    if not drift["baseline"]:
+        what = "no committed cassette to compare with"
+    before, after = drift["before"], drift["after"]
+    tokens = f"tokens {before['tokens']:,} → {after['tokens']:,}"
+    return f"{what}; {tokens}; {_usd(before['cost_usd'])} → {_usd(after['cost_usd'])}"
 
 
 def _usd(value: float) -> str:
@@ -68,6 +87,11 @@ class SessionReport:
     def used(self) -> list[TestUsage]:
         return [t for t in self.tests.values() if t.cassette or t.cost_usd or t.tokens or t.refused]
 
+    @property
+    def checked(self) -> list[TestUsage]:
+        """Tests of a drift check (record mode check), by node id."""
+        return sorted((t for t in self.tests.values() if t.drift is not None), key=lambda t: t.nodeid)
+
     def totals(self) -> dict[str, Any]:
         """Added up as ``pyagent-trace report merge`` adds up shards (one function for both)."""
         from pyagent_trace.run_report import run_totals  # not at import: an unused plugin stays light
@@ -87,11 +111,14 @@ class SessionReport:
             return []
         t = self.totals()
         recorded = t["calls_recorded"]
-        spend = f"{recorded} recorded calls paid for" if recorded else "replayed, nothing spent"
+        check = self.mode == "check"
+        made = "made live (nothing written)" if check else "recorded"
+        paid = "live" if check else "recorded"
+        spend = f"{recorded} {paid} calls paid for" if recorded else "replayed, nothing spent"
         lines = [
             f"mode {self.mode}: {t['cassettes_used']} cassettes used, {t['cassettes_written']} written, "
             f"{len(t['cassettes_missing'])} missing; {t['calls_replayed']} calls replayed, "
-            f"{t['calls_recorded']} recorded; {t['connections_refused']} network connections refused",
+            f"{t['calls_recorded']} {made}; {t['connections_refused']} network connections refused",
         ]
         spenders = [u for u in used if u.cost_usd or u.tokens or u.unpriced_calls]
         if spenders:
@@ -106,7 +133,34 @@ class SessionReport:
             lines.append(f"most expensive tests (top {len(costly)}):")
             width = max(len(_usd(u.cost_usd)) for u in costly)
             lines.extend(f"  {_usd(u.cost_usd):>{width}}  {u.nodeid}" for u in costly)
+        lines.extend(self._drift())
         lines.extend(self._problems(t))
+        return lines
+
+    def _drift(self) -> list[str]:
+        """Record mode check: each drifted test, its diff (cut), and how to re-record just them."""
+        checked = self.checked
+        if not checked:
+            return []
+        drifted = [t for t in checked if t.drift and t.drift["drifted"]]
+        if not drifted:
+            return [f"drift: none; the live calls of {len(checked)} checked tests match their cassettes."]
+        lines = [f"drift: {len(drifted)} of {len(checked)} checked tests differ from their cassettes:"]
+        for number, test in enumerate(drifted):
+            drift = test.drift or {}
+            lines.append(f"  {test.nodeid}: {drift_headline(drift)}")
+            diff = drift["diff"] if number < _DIFFS_SHOWN else []
+            lines.extend(f"      {line}" if line else "" for line in diff[:_DIFF_LINES_SHOWN])
+            if len(diff) > _DIFF_LINES_SHOWN:
+                lines.append(f"      ... ({len(diff) - _DIFF_LINES_SHOWN} more lines in --cost-report)")
+        if len(drifted) > _DIFFS_SHOWN:
+            lines.append(f"  (diffs of the first {_DIFFS_SHOWN} tests shown; all of them are in --cost-report)")
+        from pytest_pyagent_trace._context import rerecord_command
+
+        lines.append(
+            "Review the diffs; to accept them, re-record just these tests with: "
+            + rerecord_command(*(t.nodeid for t in drifted))
+        )
         return lines
 
     def _problems(self, t: dict[str, Any]) -> list[str]:

@@ -25,7 +25,7 @@ from pytest_pyagent_trace._options import (
     translate_for_recording,
 )
 from pytest_pyagent_trace._plan import PLAN, plan_for
-from pytest_pyagent_trace._settings import ModeSources, command_line_mode, resolve_mode
+from pytest_pyagent_trace._settings import ModeSources, command_line_mode, drift_settings, resolve_mode
 from pytest_pyagent_trace._summary import PROPERTY, SessionReport, TestUsage
 
 if TYPE_CHECKING:  # the fixtures' types; imported by the fixtures themselves when used
@@ -51,13 +51,17 @@ def pytest_configure(config: pytest.Config) -> None:
         "replay this test's LLM calls in a JSONL cassette.",
     )
     config.addinivalue_line(
-        "markers", "cost_budget(usd=None, tokens=None, calls=None): fail the test when its LLM calls spend more."
+        "markers",
+        "cost_budget(usd=None, tokens=None, calls=None, *, regression=None): fail the test when its LLM calls "
+        "spend more, or (re-record, check) grow more than regression times the committed cassette.",
     )
     option = config.option
     try:
         record, replay = option.pyagent_trace_record, option.pyagent_trace_replay
         given = command_line_mode(record_mode_option(config), record=record, replay=replay)
         mode = resolve_mode(ModeSources(None, given, str(config.getini("pyagent_trace_record_mode"))))
+        ini = config.getini
+        drift = drift_settings(str(ini("pyagent_trace_drift_fail")), str(ini("pyagent_trace_cost_regression")))
     except PyAgentTraceError as err:
         raise pytest.UsageError(str(err)) from None
     match = str(config.getini("pyagent_trace_match"))
@@ -80,6 +84,7 @@ def pytest_configure(config: pytest.Config) -> None:
         allow_network=allow,
         allowed_hosts=frozenset(ctx.ini_list(config, "pyagent_trace_allowed_hosts")),
         narrowed=ctx.narrowed_modules(config),
+        drift=drift,
     )
     config.stash[STATE] = state
     from pytest_pyagent_trace._reporter import RunReporter

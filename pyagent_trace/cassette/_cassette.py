@@ -56,7 +56,9 @@ class Cassette:
     Args:
         path: the ``.jsonl`` file (absent until something is recorded).
         mode: ``"none"`` replays only, ``"once"`` records a cassette that does not exist,
-            ``"new"`` records the calls it lacks, ``"all"`` re-records everything.
+            ``"new"`` records the calls it lacks, ``"all"`` re-records everything,
+            ``"check"`` calls everything live like ``"all"`` but never writes the file
+            (compare ``before`` and ``after`` with :mod:`pyagent_trace.drift`).
         match: how LLM-level calls are found: ``"messages"`` (by agent and messages) or
             ``"order"`` (by agent, in recorded order).
         tracker, bus: where every call is accounted (a fresh ``CostTracker`` and bus by default).
@@ -103,7 +105,7 @@ class Cassette:
         self._previous = baseline or []
         """The file as the test found it before its first attempt (``baseline``; None: absent)."""
         self._loaded: list[RecordEntry] = []
-        if baseline is not None and mode is not RecordMode.ALL:
+        if baseline is not None and not mode.rerecords:
             self._loaded = own_part(baseline, recorded_by)
         self.existed = self.file_exists if recorded_by is None else bool(self._loaded)
         """Whether there is something to replay: the file, or this test's part of a shared one."""
@@ -177,6 +179,21 @@ class Cassette:
     def entries(self) -> list[RecordEntry]:
         """What the cassette holds now: loaded calls plus those recorded in this test."""
         return [*self._loaded, *self.recorded]
+
+    @property
+    def before(self) -> list[RecordEntry] | None:
+        """This test's calls as the committed cassette held them before the test (its part
+        of a shared one); None when there was nothing: the baseline of drift and regressions."""
+        if not self.file_exists:
+            return None
+        part = own_part(self._previous, self.recorded_by)
+        return part if self.recorded_by is None or part else None
+
+    @property
+    def after(self) -> list[RecordEntry]:
+        """This test's calls as the cassette holds them after the test: what was written,
+        or in mode check what ``all`` would have written."""
+        return self.entries
 
     @property
     def loaded(self) -> list[RecordEntry]:
@@ -361,8 +378,9 @@ class Cassette:
 
     # -- end -------------------------------------------------------------------------------
     def finish(self) -> bool:
-        """Write the cassette once, if this test recorded anything; returns whether it wrote."""
-        if not self.recorded or self.written:
+        """Write the cassette once, if this test recorded anything and the mode writes
+        (never in mode check); returns whether it wrote."""
+        if not self.recorded or self.written or not self.mode.writes:
             return False
         keep_existing = self.mode is RecordMode.NEW
         write_cassette(

@@ -25,13 +25,22 @@ _MAX_DIFF_LINES = 80
 
 @dataclass(frozen=True, slots=True)
 class DiffReport:
-    """``same`` when no call was added, removed or changed; ``lines()`` for people."""
+    """``same`` when no call was added, removed or changed; ``lines()`` for people.
+
+    ``requests_changed`` counts the changed calls that were asked differently (model,
+    prompt, request line): those a replay of the old file could no longer answer;
+    ``responses_changed`` those whose response text changed."""
 
     a_name: str
     b_name: str
     a: GroupStats
     b: GroupStats
     sections: list[list[str]] = field(default_factory=list)
+    added: int = 0
+    removed: int = 0
+    changed: int = 0
+    requests_changed: int = 0
+    responses_changed: int = 0
 
     @property
     def same(self) -> bool:
@@ -87,6 +96,10 @@ def _describe(call: TraceSpan, number: int) -> str:
     return f"call {number} ({call.model or '-'}, {call.input_tokens}→{call.output_tokens} tok, {cost})"
 
 
+def _asked_differently(a: TraceSpan, b: TraceSpan) -> bool:
+    return a.model != b.model or _http(a)[0] != _http(b)[0] or _prompt(a) != _prompt(b)
+
+
 def _changes(a: TraceSpan, b: TraceSpan, names: tuple[str, str]) -> list[str]:
     out: list[str] = []
     if a.model != b.model:
@@ -114,14 +127,23 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' * (n != 1)}"
 
 
+@dataclass(slots=True)
+class _Section:
+    """One agent's differences: the lines, and the counts (added, removed, changed, asked
+    differently, answered differently)."""
+
+    lines: list[str]
+    counts: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
+
+
 def _agent_section(
     agent: str, a_calls: Sequence[TraceSpan], b_calls: Sequence[TraceSpan], names: tuple[str, str]
-) -> list[str]:
+) -> _Section:
     keys_a = ["\n".join(_prompt(c)) for c in a_calls]
     keys_b = ["\n".join(_prompt(c)) for c in b_calls]
     matcher = difflib.SequenceMatcher(None, keys_a, keys_b, autojunk=False)
     body: list[str] = []
-    added = removed = changed = 0
+    added = removed = changed = asked = answered = 0
     for _tag, i1, i2, j1, j2 in matcher.get_opcodes():
         for offset in range(max(i2 - i1, j2 - j1)):
             i, j = i1 + offset, j1 + offset
@@ -129,6 +151,8 @@ def _agent_section(
                 found = _changes(a_calls[i], b_calls[j], names)
                 if found:
                     changed += 1
+                    asked += _asked_differently(a_calls[i], b_calls[j])
+                    answered += a_calls[i].response != b_calls[j].response
                     number = f"{i + 1}" if i == j else f"{i + 1} → {j + 1}"
                     body.extend([f"  ~ call {number} changed", *[f"  {line}" for line in found]])
             elif i < i2:
@@ -138,13 +162,13 @@ def _agent_section(
                 added += 1
                 body.append(f"  + {_describe(b_calls[j], j + 1)}")
     if not body:
-        return []
+        return _Section([])
     counts = [
         _plural(n, "call") + " " + what
         for n, what in ((added, "added"), (removed, "removed"), (changed, "changed"))
         if n
     ]
-    return [f"agent {agent or '-'}: {', '.join(counts)}", *body]
+    return _Section([f"agent {agent or '-'}: {', '.join(counts)}", *body], (added, removed, changed, asked, answered))
 
 
 def compare(a: Sequence[TraceSpan], b: Sequence[TraceSpan], a_name: str, b_name: str) -> DiffReport:
@@ -160,4 +184,16 @@ def compare(a: Sequence[TraceSpan], b: Sequence[TraceSpan], a_name: str, b_name:
         )
         for agent in agents
     ]
-    return DiffReport(a_name, b_name, summarize(a_calls).total, summarize(b_calls).total, [s for s in sections if s])
+    added, removed, changed, asked, answered = (sum(s.counts[n] for s in sections) for n in range(5))
+    return DiffReport(
+        a_name,
+        b_name,
+        summarize(a_calls).total,
+        summarize(b_calls).total,
+        [s.lines for s in sections if s.lines],
+        added=added,
+        removed=removed,
+        changed=changed,
+        requests_changed=asked,
+        responses_changed=answered,
+    )

@@ -14,7 +14,7 @@ def test_help_shows_the_group_its_options_and_ini_keys(project):
     result.stdout.fnmatch_lines(
         [
             "pyagent-trace: record/replay LLM calls, cost budgets, span assertions:",
-            "*--record-mode={none,once,new,all}*",
+            "*--record-mode={none,once,new,all,check}*",
             "*--block-network*",
             "*--record *Re-record every cassette*",
             "*--replay *Replay only*",
@@ -23,7 +23,15 @@ def test_help_shows_the_group_its_options_and_ini_keys(project):
             "*--cost-report=PATH*",
         ]
     )
-    for key in ("record_mode", "cassette_dir", "match", "allowed_hosts", "block_network"):
+    for key in (
+        "record_mode",
+        "cassette_dir",
+        "match",
+        "allowed_hosts",
+        "block_network",
+        "drift_fail",
+        "cost_regression",
+    ):
         result.stdout.fnmatch_lines([f"  pyagent_trace_{key} (*):"])
 
 
@@ -52,7 +60,7 @@ def test_markers_are_registered_for_strict_markers(project):
         (
             "pyagent_trace_record_mode = sometimes",
             "ERROR: ini option pyagent_trace_record_mode: unknown record mode 'sometimes'; "
-            "choose one of: none, once, new, all.",
+            "choose one of: none, once, new, all, check.",
         ),
         ("pyagent_trace_match = fuzzy", "ERROR: ini option pyagent_trace_match = 'fuzzy': use messages or order."),
     ],
@@ -104,7 +112,7 @@ def test_bad_marker_record_mode_fails_that_test_cleanly(project):
     result.stdout.fnmatch_lines(
         [
             "*test_marked.py::test_marked: @pytest.mark.cassette(record_mode=…): unknown record mode 'sometimes'; "
-            "choose one of: none, once, new, all."
+            "choose one of: none, once, new, all, check."
         ]
     )
     result.stdout.no_fnmatch_line("*Traceback*")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pytest
 
 from pyagent_trace.exceptions import ConfigError
+from pytest_pyagent_trace._options import translate_for_recording
 from pytest_pyagent_trace._settings import (
     ModeSources,
     RecordMode,
@@ -80,3 +82,21 @@ def test_ini_lists_take_lines_spaces_and_commas():
         "x-tenant",
         "x-one",
     ]
+
+
+@pytest.mark.parametrize(("ours", "theirs"), [("new", "new_episodes"), ("all", "rewrite"), ("check", "none")])
+def test_pytest_recording_gets_the_mode_in_its_own_words(ours, theirs):
+    """check has no vcrpy word (every vcrpy mode that calls live also writes): pytest-recording's tests replay."""
+    option = SimpleNamespace(record_mode=ours, pyagent_trace_record=False, pyagent_trace_replay=False)
+
+    translate_for_recording(SimpleNamespace(option=option))  # type: ignore[arg-type]
+
+    assert option.record_mode == theirs
+
+
+def test_check_mode_calls_live_like_all_but_never_writes():
+    check = RecordMode.CHECK
+    assert (check.records, check.rerecords, check.writes) == (True, True, False)
+    assert not check.replays(existed=True)
+    assert check.records_missing(existed=True)
+    assert RecordMode.ALL.writes
