@@ -67,7 +67,7 @@ class PatternSpanEmitter:
         Short keys in ``attributes`` are qualified: ``rounds`` becomes
         ``pyagent.pattern.rounds``, ``topic`` becomes ``pyagent.pattern.topic``.
         """
-        attrs = self._base({attr.PATTERN_TYPE: pattern_type}, attributes, attr.PATTERN_NAMESPACE)
+        attrs = self._base(attr.pattern_attributes(pattern_type), attributes, attr.PATTERN_NAMESPACE)
         return self._open(attr.pattern_span_name(pattern_type), attrs, Totals())
 
     def agent_span(
@@ -156,7 +156,7 @@ class PatternSpanEmitter:
     @contextlib.contextmanager
     def pattern(self, pattern_type: str, attributes: Mapping[str, Any] | None = None) -> Iterator[Span]:
         """``with emitter.pattern("debate") as span:`` — ends the span, records errors."""
-        attrs = self._base({attr.PATTERN_TYPE: pattern_type}, attributes, attr.PATTERN_NAMESPACE)
+        attrs = self._base(attr.pattern_attributes(pattern_type), attributes, attr.PATTERN_NAMESPACE)
         with self._current(attr.pattern_span_name(pattern_type), attrs, Totals()) as span:
             yield span
 

@@ -121,8 +121,7 @@ class OpenTelemetryBridge:
     # -- events --------------------------------------------------------------------------
     def _pattern_start(self, event: TraceEvent) -> None:
         pattern = event.pattern_type or "pattern"
-        attrs: dict[str, AttributeValue] = {attr.PATTERN_TYPE: pattern}
-        self._start(PATTERN, pattern, attr.pattern_span_name(pattern), attrs, event)
+        self._start(PATTERN, pattern, attr.pattern_span_name(pattern), attr.pattern_attributes(pattern), event)
 
     def _pattern_end(self, event: TraceEvent) -> None:
         node = self._find(PATTERN, event.pattern_type or "pattern")
