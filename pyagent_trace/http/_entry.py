@@ -90,8 +90,16 @@ def build_entry(
         "response_model": call.response_model,
         "cache_read_tokens": usage.cache_read_tokens,
         "cache_write_tokens": usage.cache_write_tokens,
-        "http": interaction,
     }
+    # What the GenAI span reports of the response, read here once (a stream is parsed
+    # only now): replaying the entry then costs dict lookups, not another parse.
+    if usage.reasoning_tokens:
+        metadata["reasoning_tokens"] = usage.reasoning_tokens
+    if call.response_id:
+        metadata["response_id"] = call.response_id
+    if call.finish_reasons:
+        metadata["finish_reasons"] = list(call.finish_reasons)
+    metadata["http"] = interaction
     return RecordEntry(
         HTTP_INTERACTION,
         agent_name=agent_name,
