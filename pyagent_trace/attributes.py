@@ -92,6 +92,16 @@ def cache_write_keys() -> tuple[str, ...]:
 PROVIDER_OPENAI: Final = "openai"
 PROVIDER_ANTHROPIC: Final = "anthropic"
 PROVIDER_GCP_GEMINI: Final = "gcp.gemini"
+_PROVIDER_ALIASES: Final[Mapping[str, str]] = MappingProxyType(
+    {"gemini": PROVIDER_GCP_GEMINI, "google": PROVIDER_GCP_GEMINI}
+)
+
+
+def provider_name(provider: str) -> str:
+    """The conventions' ``gen_ai.provider.name`` for a provider as the HTTP parser or an
+    event names it (``gemini`` is ``gcp.gemini``); other names pass through."""
+    return _PROVIDER_ALIASES.get(provider, provider)
+
 
 # -- exception / error attributes (OpenTelemetry general conventions) ---------------------
 ERROR_TYPE: Final = "error.type"

@@ -26,8 +26,6 @@ from pyagent_trace.http.providers import request_params
 
 __all__ = ["emit_genai_span", "genai_attributes", "is_llm_entry", "record_cost"]
 
-_PROVIDER_NAMES = {"openai": attr.PROVIDER_OPENAI, "anthropic": attr.PROVIDER_ANTHROPIC,
-                   "gemini": attr.PROVIDER_GCP_GEMINI}  # fmt: skip
 # The conventions name inference "chat" whatever the API; Gemini's is "generate_content".
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 _OPERATION_NAMES = {"chat": attr.OPERATION_CHAT, "responses": attr.OPERATION_CHAT,
@@ -74,7 +72,7 @@ def genai_attributes(entry: RecordEntry) -> dict[str, AttributeValue]:
     ttfc = meta.get("time_to_first_chunk_ms")
     call = InferenceCall(
         operation=_OPERATION_NAMES.get(str(meta.get("operation")), attr.OPERATION_CHAT),
-        provider=_PROVIDER_NAMES.get(provider, provider),
+        provider=attr.provider_name(provider),
         request_model=entry.model,
         response_model=str(meta.get("response_model") or ""),
         agent_name=entry.agent_name,
