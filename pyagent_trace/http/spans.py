@@ -22,6 +22,7 @@ from pyagent_trace._inference_span import InferenceCall, inference_attributes
 from pyagent_trace._recording import RecordEntry
 from pyagent_trace._span_scope import active_scope, get_tracer, parent_context
 from pyagent_trace.cost import CostEntry, CostTracker
+from pyagent_trace.http._convert import TIME_TO_FIRST_CHUNK
 from pyagent_trace.http.providers import request_params
 
 __all__ = ["emit_genai_span", "genai_attributes", "is_llm_entry", "record_cost"]
@@ -69,7 +70,7 @@ def genai_attributes(entry: RecordEntry) -> dict[str, AttributeValue]:
     request = request if isinstance(request, dict) else {}
     params = request_params(request)
     address, port = _server(str(request.get("url", "")))
-    ttfc = meta.get("time_to_first_chunk_ms")
+    ttfc = meta.get(TIME_TO_FIRST_CHUNK)
     call = InferenceCall(
         operation=_OPERATION_NAMES.get(str(meta.get("operation")), attr.OPERATION_CHAT),
         provider=attr.provider_name(provider),
