@@ -24,12 +24,14 @@ __all__ = ["InferenceCall", "inference_attributes", "inference_span_name"]
 _USD_DECIMALS = 12
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InferenceCall:
     """What is known of one LLM call; None (or empty) means unknown and is left out.
 
     ``priced=False`` marks the USD figure unknown (``pyagent.cost.unpriced``) instead of
     writing a made-up $0; ``stream`` is written only when True, as the conventions ask.
+    Not ``frozen``: one is built per replayed call's span, and a frozen dataclass with
+    this many fields took three times as long to build (bench/bench_genai_span.py).
     """
 
     operation: str = attr.OPERATION_CHAT

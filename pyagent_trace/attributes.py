@@ -8,6 +8,7 @@ PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distri
 
 from __future__ import annotations
 
+import functools
 import os
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
@@ -78,10 +79,12 @@ SEMCONV_GEN_AI_DUP: Final = "gen_ai/dup"
 of renamed GenAI attributes, for backends that read only those."""
 
 
+@functools.cache
 def cache_write_keys() -> tuple[str, ...]:
     """The keys cache-write tokens go under: the current name, plus the pre-rename one
-    when ``OTEL_SEMCONV_STABILITY_OPT_IN`` lists ``gen_ai/dup``. Read per call (an
-    environment lookup) so a test or a process can switch it."""
+    when ``OTEL_SEMCONV_STABILITY_OPT_IN`` lists ``gen_ai/dup``. Read once per process,
+    as OpenTelemetry instrumentations read it (``cache_write_keys.cache_clear()`` to
+    read it again)."""
     values = os.environ.get(SEMCONV_OPT_IN_ENV, "")
     if SEMCONV_GEN_AI_DUP in (v.strip() for v in values.split(",")):
         return (GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS, GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLD)

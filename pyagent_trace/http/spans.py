@@ -8,6 +8,7 @@ PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distri
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,6 +46,7 @@ def _status(entry: RecordEntry) -> int:
     return status if isinstance(status, int) else 0
 
 
+@functools.lru_cache(maxsize=256)  # one entry per endpoint: every replayed call asks again
 def _server(url: str) -> tuple[str, int | None]:
     """``server.address`` / ``server.port`` of the request URL (the scheme's default port
     when the URL names none)."""

@@ -173,7 +173,12 @@ def test_cache_writes_use_the_current_name_and_the_old_one_only_on_opt_in(provid
     )
     exporter.clear()
     monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", "http, gen_ai/dup")
-    attrs = emitted(entry, provider, exporter).attributes or {}
+    attr.cache_write_keys.cache_clear()  # read once per process, like OpenTelemetry's instrumentations
+    try:
+        attrs = emitted(entry, provider, exporter).attributes or {}
+    finally:
+        monkeypatch.undo()
+        attr.cache_write_keys.cache_clear()
     assert attrs[attr.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLD] == attrs[attr.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]
 
 
