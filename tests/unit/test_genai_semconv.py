@@ -182,6 +182,26 @@ def test_cache_writes_use_the_current_name_and_the_old_one_only_on_opt_in(provid
     assert attrs[attr.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLD] == attrs[attr.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS]
 
 
+def test_a_cassette_calls_bus_event_carries_the_response_details_to_the_bridges_span(tmp_path, provider, exporter):
+    """The LLM-level path: ``Cassette.account`` → ``llm_call`` event → bridge CLIENT span."""
+    from pyagent_trace.cassette import Cassette
+    from pyagent_trace.events import TraceEventBus
+
+    bus = TraceEventBus(raise_errors=True)
+    bus.subscribe(OpenTelemetryBridge(provider, raise_errors=True).export_event)
+    entry = entry_of(real_traffic.load("google_gemini_stream_01.json"))
+    Cassette(tmp_path / "c.jsonl", bus=bus).account(entry, replayed=True)
+    (span,) = exporter.get_finished_spans()
+    assert_conventional(span)
+    attrs = span.attributes or {}
+    assert (attrs[attr.GEN_AI_PROVIDER_NAME], attrs[attr.GEN_AI_RESPONSE_ID]) == (
+        "gcp.gemini",
+        entry.metadata["response_id"],
+    )
+    assert attrs[attr.GEN_AI_RESPONSE_FINISH_REASONS] == ("STOP",)
+    assert attrs[attr.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS] == 0
+
+
 # -- agent, workflow and bridge spans --------------------------------------------------------
 def test_every_span_the_bridge_builds_is_conventional_and_agents_know_their_provider_and_model(provider, exporter):
     bridge = OpenTelemetryBridge(provider, raise_errors=True)
