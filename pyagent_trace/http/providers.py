@@ -30,6 +30,7 @@ PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distri
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -138,11 +139,16 @@ def usage_from(operation: str, usage: Mapping[str, Any]) -> Usage:
     return _USAGE[operation](usage)
 
 
+@functools.lru_cache(maxsize=256)  # a handful of endpoints, asked again for every call
+def _path(url: str) -> str:
+    return urlsplit(url).path
+
+
 def detect_api(method: str, url: str, body: Any) -> tuple[str, str, str] | None:
     """``(provider, operation, request model)`` of an LLM API call, or None for other traffic."""
     if method.upper() != "POST" or type(body) is not dict:
         return None
-    path = urlsplit(url).path
+    path = _path(url)
     model = body.get("model")
     model = model if isinstance(model, str) else ""
     if path.endswith("/chat/completions"):
@@ -190,7 +196,7 @@ def request_params(request: Mapping[str, Any]) -> RequestParams:
     api = detect_api(str(request.get("method", "")), url, body)
     if api is None or type(body) is not dict:
         return RequestParams()
-    return _params(api[1], body, urlsplit(url).path)
+    return _params(api[1], body, _path(url))
 
 
 # -- response id and finish reasons -------------------------------------------------------------
@@ -373,7 +379,7 @@ def parse_call(request: Mapping[str, Any], response: Mapping[str, Any]) -> Provi
         return None
     provider, operation, request_model = api
     messages = _messages(operation, body)
-    params = _params(operation, body, urlsplit(url).path)
+    params = _params(operation, body, _path(url))
     events = response.get("sse_events")
     if events:
         streamed = _from_stream(operation, parse_sse_data(events))
