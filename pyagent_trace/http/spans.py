@@ -28,8 +28,8 @@ from pyagent_trace.http.providers import request_params
 
 __all__ = ["emit_genai_span", "genai_attributes", "is_llm_entry", "record_cost"]
 
-# The conventions name inference "chat" whatever the API; Gemini's is "generate_content".
 _DEFAULT_PORTS = {"https": 443, "http": 80}
+# The conventions name inference "chat" whatever the API; Gemini's is "generate_content".
 _OPERATION_NAMES = {"chat": attr.OPERATION_CHAT, "responses": attr.OPERATION_CHAT,
                     "messages": attr.OPERATION_CHAT, "generate_content": attr.OPERATION_GENERATE_CONTENT}  # fmt: skip
 
