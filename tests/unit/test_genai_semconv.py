@@ -166,6 +166,18 @@ def test_httpx_recording_measures_the_first_chunk_and_replay_reports_the_recorde
     assert span.attributes[attr.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] == entry.metadata["time_to_first_chunk_ms"] / 1000
 
 
+def test_a_re_record_that_changes_only_the_time_to_first_chunk_keeps_the_stored_line():
+    """Like ``duration_ms``, the time to first chunk differs on every run: not a change."""
+    from pyagent_trace.cassette._file import _stabilised
+
+    recorded = real_traffic.load("openai_chat_stream_01.json")
+    old, new = entry_of(recorded, 120.0), entry_of(recorded, 95.5)
+    assert _stabilised([new], [old]) == [old]
+    changed = real_traffic.load("openai_chat_stream_01.json")
+    changed["request"]["body"]["temperature"] = 0.5
+    assert _stabilised([entry_of(changed, 95.5)], [old])[0] is not old
+
+
 def test_cache_writes_use_the_current_name_and_the_old_one_only_on_opt_in(provider, exporter, monkeypatch):
     entry = entry_of(real_traffic.load("anthropic_messages_nonstream_01.json"))
     assert attr.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLD not in (
