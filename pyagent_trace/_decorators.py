@@ -101,7 +101,7 @@ class _PatternRun:
         self.span = tracer.start_span(
             attr.pattern_span_name(pattern_type),
             parent_context(outer),
-            attributes={attr.PATTERN_TYPE: pattern_type},
+            attributes=attr.pattern_attributes(pattern_type),
         )
         self.scope = Scope(self.span, outer, totals=Totals(), owner=pattern)
         self._context = set_span_in_context(self.span)

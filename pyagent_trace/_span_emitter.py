@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry.trace import SpanKind
 
 from pyagent_trace import attributes as attr
+from pyagent_trace._inference_span import InferenceCall, inference_attributes, inference_span_name
 from pyagent_trace._span_scope import (
     SCOPE,
     Scope,
@@ -67,7 +68,7 @@ class PatternSpanEmitter:
         Short keys in ``attributes`` are qualified: ``rounds`` becomes
         ``pyagent.pattern.rounds``, ``topic`` becomes ``pyagent.pattern.topic``.
         """
-        attrs = self._base({attr.PATTERN_TYPE: pattern_type}, attributes, attr.PATTERN_NAMESPACE)
+        attrs = self._base(attr.pattern_attributes(pattern_type), attributes, attr.PATTERN_NAMESPACE)
         return self._open(attr.pattern_span_name(pattern_type), attrs, Totals())
 
     def agent_span(
@@ -92,25 +93,21 @@ class PatternSpanEmitter:
         With both token counts and no ``cost_usd``, the cost comes from the price table;
         an unknown model gets ``pyagent.cost.unpriced`` instead of a made-up $0.
         """
-        known: dict[str, AttributeValue] = {
-            attr.GEN_AI_OPERATION_NAME: operation,
-            attr.GEN_AI_REQUEST_MODEL: model,
-        }
-        provider = provider or infer_provider(model)
-        if provider:
-            known[attr.GEN_AI_PROVIDER_NAME] = provider
-        if input_tokens is not None:
-            known[attr.GEN_AI_USAGE_INPUT_TOKENS] = known[attr.COST_INPUT_TOKENS] = input_tokens
-        if output_tokens is not None:
-            known[attr.GEN_AI_USAGE_OUTPUT_TOKENS] = known[attr.COST_OUTPUT_TOKENS] = output_tokens
+        priced = True
         if cost_usd is None and input_tokens is not None and output_tokens is not None:
             cost_usd = self._prices.cost(model, input_tokens, output_tokens)
-            if cost_usd is None:
-                known[attr.COST_UNPRICED] = True
-        if cost_usd is not None:
-            known[attr.COST_TOTAL_USD] = cost_usd
-        attrs = self._base(known, attributes, attr.LLM_NAMESPACE)
-        name = attr.llm_span_name(operation, model)
+            priced = cost_usd is not None
+        call = InferenceCall(
+            operation=operation,
+            provider=provider or infer_provider(model) or "",
+            request_model=model,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost_usd=cost_usd,
+            priced=priced,
+        )
+        attrs = self._base(inference_attributes(call), attributes, attr.LLM_NAMESPACE)
+        name = inference_span_name(call)
         parent = parent_context(active_scope())
         return self._tracer.start_span(name, parent, SpanKind.CLIENT, attrs)
 
@@ -156,7 +153,7 @@ class PatternSpanEmitter:
     @contextlib.contextmanager
     def pattern(self, pattern_type: str, attributes: Mapping[str, Any] | None = None) -> Iterator[Span]:
         """``with emitter.pattern("debate") as span:`` — ends the span, records errors."""
-        attrs = self._base({attr.PATTERN_TYPE: pattern_type}, attributes, attr.PATTERN_NAMESPACE)
+        attrs = self._base(attr.pattern_attributes(pattern_type), attributes, attr.PATTERN_NAMESPACE)
         with self._current(attr.pattern_span_name(pattern_type), attrs, Totals()) as span:
             yield span
 

@@ -8,11 +8,15 @@ PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distri
 
 from __future__ import annotations
 
+import functools
+import os
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from opentelemetry.util.types import AttributeValue
 
 # -- pyagent.* (the product docs' reference table) ---------------------------------------
 PATTERN_TYPE: Final = "pyagent.pattern.type"
@@ -38,26 +42,69 @@ COST_UNPRICED: Final = "pyagent.cost.unpriced"
 """True when the model is not in the price table: the USD figure is unknown, not zero."""
 
 # -- OpenTelemetry GenAI semantic conventions (latest names) ------------------------------
+# Checked against open-telemetry/semantic-conventions-genai (docs/gen-ai/client-inference.md,
+# model/gen-ai/spans.yaml, changelog.d/440.breaking.md) and, where the name did not move,
+# opentelemetry-semantic-conventions 0.66b2 (``_incubating/attributes/gen_ai_attributes.py``).
 GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
 GEN_AI_PROVIDER_NAME: Final = "gen_ai.provider.name"
 GEN_AI_REQUEST_MODEL: Final = "gen_ai.request.model"
+GEN_AI_REQUEST_MAX_TOKENS: Final = "gen_ai.request.max_tokens"
+GEN_AI_REQUEST_TEMPERATURE: Final = "gen_ai.request.temperature"
+GEN_AI_REQUEST_TOP_P: Final = "gen_ai.request.top_p"
+GEN_AI_REQUEST_STREAM: Final = "gen_ai.request.stream"
+"""Set (True) only on streaming requests: unset means not streaming, per the conventions."""
 GEN_AI_RESPONSE_MODEL: Final = "gen_ai.response.model"
 GEN_AI_USAGE_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
 GEN_AI_USAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
 GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.cache_read.input_tokens"
-GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: Final = "gen_ai.usage.cache_creation.input_tokens"
+GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: Final = "gen_ai.usage.cache_write.input_tokens"
+"""Renamed from ``…cache_creation.input_tokens`` upstream (semantic-conventions-genai #440)."""
+GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLD: Final = "gen_ai.usage.cache_creation.input_tokens"
+"""The pre-rename key, written too only with ``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai/dup``."""
+GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tokens"
+"""A subset of ``gen_ai.usage.output_tokens``, as the conventions define it."""
 GEN_AI_AGENT_NAME: Final = "gen_ai.agent.name"
 GEN_AI_RESPONSE_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
+GEN_AI_WORKFLOW_NAME: Final = "gen_ai.workflow.name"
 
 # gen_ai.operation.name values
 OPERATION_CHAT: Final = "chat"
 OPERATION_GENERATE_CONTENT: Final = "generate_content"
 OPERATION_INVOKE_AGENT: Final = "invoke_agent"
+OPERATION_INVOKE_WORKFLOW: Final = "invoke_workflow"
+
+SEMCONV_OPT_IN_ENV: Final = "OTEL_SEMCONV_STABILITY_OPT_IN"
+SEMCONV_GEN_AI_DUP: Final = "gen_ai/dup"
+"""Opt-in value (as ``http/dup`` was for the HTTP migration): also write the previous names
+of renamed GenAI attributes, for backends that read only those."""
+
+
+@functools.cache
+def cache_write_keys() -> tuple[str, ...]:
+    """The keys cache-write tokens go under: the current name, plus the pre-rename one
+    when ``OTEL_SEMCONV_STABILITY_OPT_IN`` lists ``gen_ai/dup``. Read once per process,
+    as OpenTelemetry instrumentations read it (``cache_write_keys.cache_clear()`` to
+    read it again)."""
+    values = os.environ.get(SEMCONV_OPT_IN_ENV, "")
+    if SEMCONV_GEN_AI_DUP in (v.strip() for v in values.split(",")):
+        return (GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS, GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_OLD)
+    return (GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,)
+
 
 # gen_ai.provider.name values (the conventions' well-known names)
 PROVIDER_OPENAI: Final = "openai"
 PROVIDER_ANTHROPIC: Final = "anthropic"
 PROVIDER_GCP_GEMINI: Final = "gcp.gemini"
+_PROVIDER_ALIASES: Final[Mapping[str, str]] = MappingProxyType(
+    {"gemini": PROVIDER_GCP_GEMINI, "google": PROVIDER_GCP_GEMINI}
+)
+
+
+def provider_name(provider: str) -> str:
+    """The conventions' ``gen_ai.provider.name`` for a provider as the HTTP parser or an
+    event names it (``gemini`` is ``gcp.gemini``); other names pass through."""
+    return _PROVIDER_ALIASES.get(provider, provider)
+
 
 # -- exception / error attributes (OpenTelemetry general conventions) ---------------------
 ERROR_TYPE: Final = "error.type"
@@ -134,8 +181,19 @@ INSTRUMENTATION_NAME: Final = "pyagent_trace"
 
 
 def pattern_span_name(pattern_type: str) -> str:
-    """Name of the span around one pattern run, e.g. ``pattern debate``."""
-    return f"pattern {pattern_type}"
+    """GenAI convention for a pattern run (a workflow of agents):
+    ``invoke_workflow {gen_ai.workflow.name}``, e.g. ``invoke_workflow debate``."""
+    return f"{OPERATION_INVOKE_WORKFLOW} {pattern_type}"
+
+
+def pattern_attributes(pattern_type: str) -> dict[str, AttributeValue]:
+    """The start attributes of every pattern span: the docs' ``pyagent.pattern.type`` and
+    the conventions' ``invoke_workflow`` operation, named by the pattern type."""
+    return {
+        PATTERN_TYPE: pattern_type,
+        GEN_AI_OPERATION_NAME: OPERATION_INVOKE_WORKFLOW,
+        GEN_AI_WORKFLOW_NAME: pattern_type,
+    }
 
 
 def agent_span_name(agent_name: str) -> str:

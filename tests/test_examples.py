@@ -43,7 +43,7 @@ def test_agent_hooks_example_prints_the_documented_console_lines(tmp_path):
 
 def test_decorator_example_emits_pattern_and_agent_spans(tmp_path):
     out = run_example("decorator_tracing.py", tmp_path)
-    assert '"name": "pattern pipeline"' in out
+    assert '"name": "invoke_workflow pipeline"' in out
     assert '"name": "invoke_agent extractor"' in out
     assert '"name": "invoke_agent writer"' in out
     assert "Tesla Q3: revenue beat consensus" in out
@@ -58,7 +58,7 @@ def test_pattern_span_emitter_example_nests_five_agent_spans_under_the_debate(tm
         "invoke_agent bull (child)",
         "invoke_agent bear (child)",
         "invoke_agent judge (child)",
-        "pattern debate (root)",
+        "invoke_workflow debate (root)",
     ]
 
 

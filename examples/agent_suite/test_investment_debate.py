@@ -46,7 +46,7 @@ async def test_debate_span_tree_matches_snapshot(llm_for, span_tree, snapshot):
 @pytest.mark.cassette
 async def test_debate_span_records_rounds_and_total_cost(llm_for, spans, cost_tracker):
     await build(llm_for).run("Should we buy Nvidia at $3.2T market cap?")
-    debate = spans.one("pattern debate")
+    debate = spans.one("invoke_workflow debate")
     assert debate.attributes["pyagent.pattern.rounds"] == 2
     assert [s.name for s in spans if s.name.startswith("invoke_agent")] == [
         "invoke_agent bull",

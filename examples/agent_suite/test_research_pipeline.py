@@ -45,7 +45,7 @@ async def test_span_tree_matches_snapshot(llm_for, span_tree, snapshot):
 @pytest.mark.cassette
 async def test_each_stage_is_an_agent_span_under_the_pipeline(llm_for, spans):
     await build(llm_for).run("Tesla Q3 2025 earnings report: revenue, margins, deliveries.")
-    pipeline = spans.one("pattern pipeline")
+    pipeline = spans.one("invoke_workflow pipeline")
     writer = spans.one("invoke_agent writer")
     assert writer.parent is not None
     assert writer.parent.span_id == pipeline.context.span_id

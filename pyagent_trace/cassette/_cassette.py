@@ -50,6 +50,9 @@ _HTTP = "http_interaction"
 _UNREAD: Any = object()
 
 
+_SPAN_DETAILS = ("cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "response_id", "finish_reasons")
+
+
 class Cassette:
     """A cassette file; ``mode`` says whether it replays, records, or both.
 
@@ -301,6 +304,9 @@ class Cassette:
         }
         if entry.metadata.get("provider"):
             payload["provider"] = entry.metadata["provider"]
+        for key in _SPAN_DETAILS:  # what a bridge's GenAI span reports beyond the usage
+            if key in entry.metadata:
+                payload[key] = entry.metadata[key]
         self.bus.emit(TraceEvent(time.time(), "llm_call", entry.agent_name, entry.pattern_type, payload))
 
     # -- HTTP capture of the provider SDKs ------------------------------------------------

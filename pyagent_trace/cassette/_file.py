@@ -26,7 +26,7 @@ import orjson
 
 from pyagent_trace._recording import RecordEntry, load_entries, save_entries
 from pyagent_trace.exceptions import BadRecordingError, ConfigError
-from pyagent_trace.http._convert import without_volatile
+from pyagent_trace.http._convert import TIME_TO_FIRST_CHUNK, without_volatile
 
 __all__ = ["cassette_lock", "check_cassette_path", "own_part", "read_cassette", "write_cassette"]
 
@@ -93,11 +93,13 @@ def cassette_lock(path: Path) -> Iterator[None]:
 
 def _content_key(entry: RecordEntry) -> bytes:
     """What must be equal for a re-recorded entry to count as unchanged: all but its time,
-    its duration and, for HTTP, volatile headers (``date``, request ids, rate limits)."""
+    its duration and, for HTTP, its time to first chunk and volatile headers (``date``,
+    request ids, rate limits)."""
     stable = dataclasses.replace(entry, timestamp=0.0, duration_ms=0.0)
     http = entry.metadata.get("http")
     if isinstance(http, dict):
-        stable = dataclasses.replace(stable, metadata={**entry.metadata, "http": without_volatile(http)})
+        metadata = {k: v for k, v in entry.metadata.items() if k != TIME_TO_FIRST_CHUNK}
+        stable = dataclasses.replace(stable, metadata={**metadata, "http": without_volatile(http)})
     return orjson.dumps(stable, option=orjson.OPT_SORT_KEYS)
 
 

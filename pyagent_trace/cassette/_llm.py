@@ -170,6 +170,12 @@ def recorded_call(
             "cache_read_tokens": sum(int(e.metadata.get("cache_read_tokens") or 0) for e in calls),
             "cache_write_tokens": sum(int(e.metadata.get("cache_write_tokens") or 0) for e in calls),
         }
+        reasoning = sum(int(e.metadata.get("reasoning_tokens") or 0) for e in calls)
+        if reasoning:
+            metadata["reasoning_tokens"] = reasoning
+        for key in ("response_id", "finish_reasons"):  # the answer is the last call's
+            if key in calls[-1].metadata:
+                metadata[key] = calls[-1].metadata[key]
     else:
         estimated = reply.input_tokens is None or reply.output_tokens is None
         input_tokens = (

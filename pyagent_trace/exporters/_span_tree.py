@@ -14,6 +14,7 @@ import orjson
 from opentelemetry.trace import Status, StatusCode
 
 from pyagent_trace import attributes as attr
+from pyagent_trace._inference_span import InferenceCall, inference_attributes
 from pyagent_trace._messages import to_plain_messages
 from pyagent_trace._span_scope import infer_provider
 from pyagent_trace.pricing import DEFAULT_PRICES, PriceTable
@@ -69,7 +70,7 @@ class SpanTotals:
     ``usd`` stays None once one call is unpriced: the total is then unknown, not smaller.
     """
 
-    __slots__ = ("calls", "estimated", "input_tokens", "model", "output_tokens", "unpriced", "usd")
+    __slots__ = ("calls", "estimated", "input_tokens", "model", "output_tokens", "provider", "unpriced", "usd")
 
     def __init__(self) -> None:
         self.calls = 0
@@ -79,6 +80,7 @@ class SpanTotals:
         self.unpriced = False
         self.usd = 0.0
         self.model = ""
+        self.provider = ""
 
     def add(self, payload: Mapping[str, Any]) -> None:
         """Count one ``cost_record`` / ``llm_call`` payload (model, tokens, cost_usd, priced)."""
@@ -89,6 +91,9 @@ class SpanTotals:
         model = payload.get("model")
         if isinstance(model, str) and model not in _UNKNOWN_MODELS:
             self.model = model
+        provider = payload.get("provider")
+        if isinstance(provider, str) and provider:
+            self.provider = provider
         cost = payload.get("cost_usd")
         if payload.get("priced") is False or not isinstance(cost, int | float):
             self.unpriced = True
@@ -96,6 +101,8 @@ class SpanTotals:
             self.usd += float(cost)
 
     def merge(self, other: SpanTotals) -> None:
+        self.model = other.model or self.model
+        self.provider = other.provider or self.provider
         self.calls += other.calls
         self.input_tokens += other.input_tokens
         self.output_tokens += other.output_tokens
@@ -175,19 +182,42 @@ def active(node: SpanNode | None) -> SpanNode | None:
     return node
 
 
-def agent_attributes(agent_name: str, model: Any) -> dict[str, AttributeValue]:
-    """Same keys as ``PatternSpanEmitter.agent_span``."""
+def agent_attributes(agent_name: str, model: Any, provider: Any = None) -> dict[str, AttributeValue]:
+    """Same keys as ``PatternSpanEmitter.agent_span``; the provider is the one given (an
+    event's ``provider``, an LLM call's) or else guessed from the model."""
     attrs: dict[str, AttributeValue] = {
         attr.AGENT_NAME: agent_name,
         attr.GEN_AI_OPERATION_NAME: attr.OPERATION_INVOKE_AGENT,
         attr.GEN_AI_AGENT_NAME: agent_name,
     }
-    if isinstance(model, str) and model not in _UNKNOWN_MODELS:
+    known = isinstance(model, str) and model not in _UNKNOWN_MODELS
+    if known:
         attrs[attr.AGENT_MODEL] = attrs[attr.GEN_AI_REQUEST_MODEL] = model
-        provider = infer_provider(model)
-        if provider:
-            attrs[attr.GEN_AI_PROVIDER_NAME] = provider
+    name = _provider(provider, model if known else "")
+    if name:
+        attrs[attr.GEN_AI_PROVIDER_NAME] = name
     return attrs
+
+
+def _provider(provider: Any, model: str) -> str:
+    if isinstance(provider, str) and provider:
+        return attr.provider_name(provider)
+    return infer_provider(model) or ""
+
+
+def _optional_int(value: Any) -> int | None:
+    return value if type(value) is int and value >= 0 else None
+
+
+def _optional_float(value: Any) -> float | None:
+    return float(value) if type(value) in (int, float) else None
+
+
+def _finish_reasons(payload: Mapping[str, Any]) -> tuple[str, ...]:
+    reasons = payload.get("finish_reasons", payload.get("finish_reason"))
+    if isinstance(reasons, str):
+        return (reasons,) if reasons else ()
+    return tuple(r for r in reasons if isinstance(r, str)) if isinstance(reasons, list | tuple) else ()
 
 
 def llm_attributes(
@@ -196,20 +226,36 @@ def llm_attributes(
     """A GenAI client span's attributes from an ``llm_call`` / ``provider_call_*`` payload.
 
     Without ``cost_usd`` the price table prices the call; an unknown model is marked
-    ``pyagent.cost.unpriced`` instead of costing $0.
+    ``pyagent.cost.unpriced`` instead of costing $0. Optional payload keys the conventions
+    name are passed on when present: ``response_id``, ``finish_reasons`` (or one
+    ``finish_reason``), ``max_tokens``, ``temperature``, ``top_p``, ``stream``,
+    ``cache_read_tokens``, ``cache_write_tokens``, ``reasoning_tokens``.
     """
     model = str(payload.get("model") or "")
-    operation = str(payload.get("operation") or attr.OPERATION_CHAT)
-    attrs: dict[str, AttributeValue] = {attr.GEN_AI_OPERATION_NAME: operation}
-    if model:
-        attrs[attr.GEN_AI_REQUEST_MODEL] = model
-    provider = payload.get("provider") or infer_provider(model)
-    if isinstance(provider, str) and provider:
-        attrs[attr.GEN_AI_PROVIDER_NAME] = provider
+    usage = SpanTotals()
     if "input_tokens" in payload or "output_tokens" in payload:
-        usage = SpanTotals()
         usage.add(priced(payload, prices))
-        attrs.update(usage.attributes(gen_ai=True))
+    counted = bool(usage.calls)
+    call = InferenceCall(
+        operation=str(payload.get("operation") or attr.OPERATION_CHAT),
+        provider=_provider(payload.get("provider"), model),
+        request_model=model,
+        input_tokens=usage.input_tokens if counted else None,
+        output_tokens=usage.output_tokens if counted else None,
+        cache_read_tokens=_optional_int(payload.get("cache_read_tokens")),
+        cache_write_tokens=_optional_int(payload.get("cache_write_tokens")),
+        reasoning_tokens=_optional_int(payload.get("reasoning_tokens")),
+        cost_usd=usage.usd if counted else None,
+        priced=not usage.unpriced,
+        estimated=usage.estimated,
+        response_id=str(payload.get("response_id") or ""),
+        finish_reasons=_finish_reasons(payload),
+        max_tokens=_optional_int(payload.get("max_tokens")),
+        temperature=_optional_float(payload.get("temperature")),
+        top_p=_optional_float(payload.get("top_p")),
+        stream=payload.get("stream") is True,
+    )
+    attrs = inference_attributes(call)
     duration_ms = duration_ms_of(payload)
     if duration_ms is not None:
         attrs[attr.EXEC_DURATION_MS] = duration_ms

@@ -121,8 +121,7 @@ class OpenTelemetryBridge:
     # -- events --------------------------------------------------------------------------
     def _pattern_start(self, event: TraceEvent) -> None:
         pattern = event.pattern_type or "pattern"
-        attrs: dict[str, AttributeValue] = {attr.PATTERN_TYPE: pattern}
-        self._start(PATTERN, pattern, attr.pattern_span_name(pattern), attrs, event)
+        self._start(PATTERN, pattern, attr.pattern_span_name(pattern), attr.pattern_attributes(pattern), event)
 
     def _pattern_end(self, event: TraceEvent) -> None:
         node = self._find(PATTERN, event.pattern_type or "pattern")
@@ -130,7 +129,7 @@ class OpenTelemetryBridge:
             self._finish(node, event, tree.pattern_end_attributes(event.payload))
 
     def _agent_start(self, event: TraceEvent) -> None:
-        attrs = tree.agent_attributes(event.agent_name, event.payload.get("model"))
+        attrs = tree.agent_attributes(event.agent_name, event.payload.get("model"), event.payload.get("provider"))
         self._start(AGENT, event.agent_name, attr.agent_span_name(event.agent_name), attrs, event)
 
     def _agent_end(self, event: TraceEvent) -> None:
@@ -141,7 +140,7 @@ class OpenTelemetryBridge:
     def _provider_start(self, event: TraceEvent) -> None:
         attrs = tree.llm_attributes(event.payload, capture_content=self._capture_content, prices=self._prices)
         key = str(event.payload.get("provider") or event.agent_name)
-        name = attr.llm_span_name(attr.OPERATION_CHAT, str(event.payload.get("model") or ""))
+        name = _llm_span_name(attrs)
         self._start(LLM, key, name, attrs, event, SpanKind.CLIENT)
 
     def _provider_end(self, event: TraceEvent) -> None:
@@ -158,7 +157,7 @@ class OpenTelemetryBridge:
         end_ns = ns(event.timestamp)
         duration_ms = tree.duration_ms_of(event.payload) or 0.0
         attrs = tree.llm_attributes(event.payload, capture_content=self._capture_content, prices=self._prices)
-        name = attr.llm_span_name(attr.OPERATION_CHAT, str(event.payload.get("model") or ""))
+        name = _llm_span_name(attrs)
         self._child_llm_span(event, name, attrs, end_ns - int(duration_ms * 1_000_000), end_ns)
 
     def _cost_record(self, event: TraceEvent) -> None:
@@ -175,9 +174,8 @@ class OpenTelemetryBridge:
         with self._lock:
             agent.usage.add(event.payload)
         if self._cost_spans and not agent.llm_usage.calls:
-            model = str(event.payload.get("model") or "")
             attrs = tree.llm_attributes(event.payload, capture_content=False, prices=self._prices)
-            name = attr.llm_span_name(attr.OPERATION_CHAT, model)
+            name = _llm_span_name(attrs)
             self._child_llm_span(event, name, attrs, agent.last_llm_end_ns, ns(event.timestamp), agent, False)
 
     def _compression(self, event: TraceEvent) -> None:
@@ -287,8 +285,7 @@ class OpenTelemetryBridge:
             if node.kind == AGENT:  # cost_record events win; else the agent's LLM spans
                 used = node.usage if node.usage.calls else node.llm_usage
                 attrs.update(used.attributes(gen_ai=True))
-                if used.model and attr.AGENT_MODEL not in attrs:
-                    attrs.update(tree.agent_attributes(node.key, used.model))
+                attrs.update(_missing_model(node, used))
                 if node.parent is not None and used.calls:
                     node.parent.add_to_patterns(used)
             elif node.kind == PATTERN:
@@ -340,3 +337,20 @@ class OpenTelemetryBridge:
     def _at_exit(self) -> None:
         self.end_open_spans("the process exited before the run finished")
         self.flush()
+
+
+def _missing_model(node: SpanNode, used: tree.SpanTotals) -> dict[str, AttributeValue]:
+    """Model and provider for an agent span that started without them (its ``agent_start``
+    named no model): those of the calls it made, so the span still says what it ran on."""
+    started: Mapping[str, Any] = getattr(node.span, "attributes", None) or {}
+    if not used.model or attr.GEN_AI_REQUEST_MODEL in started:
+        if used.provider and attr.GEN_AI_PROVIDER_NAME not in started:
+            return {attr.GEN_AI_PROVIDER_NAME: attr.provider_name(used.provider)}
+        return {}
+    attrs = tree.agent_attributes(node.key, used.model, used.provider or None)
+    return {k: v for k, v in attrs.items() if k not in started}
+
+
+def _llm_span_name(attrs: Mapping[str, AttributeValue]) -> str:
+    """``{gen_ai.operation.name} {gen_ai.request.model}`` of built inference attributes."""
+    return attr.llm_span_name(str(attrs[attr.GEN_AI_OPERATION_NAME]), str(attrs.get(attr.GEN_AI_REQUEST_MODEL, "")))

@@ -21,6 +21,8 @@ from typing import Any
 import orjson
 
 __all__ = [
+    "FIRST_CHUNK_KEY",
+    "TIME_TO_FIRST_CHUNK",
     "body_bytes",
     "headers_to_dict",
     "parse_body",
@@ -31,6 +33,14 @@ __all__ = [
     "split_sse",
     "sse_chunks",
 ]
+
+FIRST_CHUNK_KEY = "pyagent_trace_first_chunk_s"
+"""Set by a transport that saw the body arrive chunk by chunk (httpx): seconds from
+sending the request to its first body chunk, for ``gen_ai.response.time_to_first_chunk``."""
+
+TIME_TO_FIRST_CHUNK = "time_to_first_chunk_ms"
+"""Cassette metadata key of a recorded stream's time to first chunk: volatile like
+``duration_ms``, so a re-record that changes only it keeps the stored line."""
 
 _EVENT_END = re.compile(r".*?(?:\r\n\r\n|\n\n|\r\r)", re.DOTALL)
 _DROPPED_ON_REPLAY = frozenset({"content-encoding", "content-length", "transfer-encoding"})

@@ -17,6 +17,7 @@ from pyagent_trace import attributes as attr
 from pyagent_trace._recording import RecordEntry
 from pyagent_trace._span_scope import AGENT_NAME, active_scope
 from pyagent_trace._tokens import count_tokens
+from pyagent_trace.http._convert import TIME_TO_FIRST_CHUNK
 from pyagent_trace.http._matching import HTTP_INTERACTION
 from pyagent_trace.http.providers import ProviderCall, Usage, parse_call
 from pyagent_trace.pricing import PriceTable
@@ -68,8 +69,10 @@ def build_entry(
     duration_ms: float,
     prices: PriceTable,
     agent_name: str = "",
+    first_chunk_ms: float | None = None,
 ) -> RecordEntry:
-    """The ``http_interaction`` entry of one (already scrubbed) interaction."""
+    """The ``http_interaction`` entry of one (already scrubbed) interaction; a streamed
+    response keeps ``first_chunk_ms`` as its time to first chunk."""
     call = parse_call(interaction.get("request") or {}, interaction.get("response") or {})
     if call is None:  # not an LLM API call: kept for replay, costs nothing
         metadata: dict[str, Any] = {"provider": "", "operation": "", "http": interaction}
@@ -90,8 +93,18 @@ def build_entry(
         "response_model": call.response_model,
         "cache_read_tokens": usage.cache_read_tokens,
         "cache_write_tokens": usage.cache_write_tokens,
-        "http": interaction,
     }
+    # What the GenAI span reports of the response, read here once (a stream is parsed
+    # only now): replaying the entry then costs dict lookups, not another parse.
+    if usage.reasoning_tokens:
+        metadata["reasoning_tokens"] = usage.reasoning_tokens
+    if call.response_id:
+        metadata["response_id"] = call.response_id
+    if call.finish_reasons:
+        metadata["finish_reasons"] = list(call.finish_reasons)
+    if first_chunk_ms is not None and (interaction.get("response") or {}).get("sse_events"):
+        metadata[TIME_TO_FIRST_CHUNK] = round(first_chunk_ms, 3)
+    metadata["http"] = interaction
     return RecordEntry(
         HTTP_INTERACTION,
         agent_name=agent_name,

@@ -19,9 +19,12 @@ import contextlib
 import functools
 import importlib
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Protocol
 from unittest import mock
+
+from pyagent_trace.http._convert import FIRST_CHUNK_KEY
 
 __all__ = ["HTTPX_MODULES", "HttpxRequest", "httpx_patches"]
 
@@ -77,7 +80,7 @@ def _response(module: Any, stored: dict[str, Any], chunks: list[bytes] | None, r
     )
 
 
-def _recorded(response: Any, content: bytes) -> dict[str, Any]:
+def _recorded(response: Any, content: bytes, first_chunk_s: float | None) -> dict[str, Any]:
     """A real response as vcrpy's response dict (raw body: decoded when stored)."""
     headers: dict[str, list[str]] = {}
     for name, value in response.headers.multi_items():
@@ -86,7 +89,24 @@ def _recorded(response: Any, content: bytes) -> dict[str, Any]:
         "status": {"code": response.status_code, "message": response.reason_phrase},
         "headers": headers,
         "body": {"string": content},
+        FIRST_CHUNK_KEY: first_chunk_s,
     }
+
+
+class _Timed:
+    """The body chunks of a real response, and when the first one came."""
+
+    __slots__ = ("chunks", "first", "started")
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.first: float | None = None
+        self.chunks: list[bytes] = []
+
+    def add(self, chunk: bytes) -> None:
+        if self.first is None and chunk:
+            self.first = time.perf_counter() - self.started
+        self.chunks.append(chunk)
 
 
 def _take_chunks(capture: _Capture) -> list[bytes] | None:
@@ -108,12 +128,15 @@ def _sync_patch(capture: _Capture, module: Any, real: Callable[..., Any]) -> Cal
         if owner.can_play(light):
             stored = owner.play(light)
             return _response(module, stored, _take_chunks(capture), request)
+        timed = _Timed()
         response = real(transport, request)
         try:
-            content = b"".join(response.stream)
+            for chunk in response.stream:
+                timed.add(chunk)
         finally:
             response.stream.close()
-        owner.record(light, _recorded(response, content))
+        content = b"".join(timed.chunks)
+        owner.record(light, _recorded(response, content, timed.first))
         chunks = _take_chunks(capture)
         response.stream = _event_stream_class(module.__name__)(chunks) if chunks else module.ByteStream(content)
         return response
@@ -134,12 +157,15 @@ def _async_patch(capture: _Capture, module: Any, real: Callable[..., Any]) -> Ca
         if owner.can_play(light):  # no await until the chunks are taken: no other task runs
             stored = owner.play(light)
             return _response(module, stored, _take_chunks(capture), request)
+        timed = _Timed()
         response = await real(transport, request)
         try:
-            content = b"".join([part async for part in response.stream])
+            async for chunk in response.stream:
+                timed.add(chunk)
         finally:
             await response.stream.aclose()
-        owner.record(light, _recorded(response, content))
+        content = b"".join(timed.chunks)
+        owner.record(light, _recorded(response, content, timed.first))
         chunks = _take_chunks(capture)
         response.stream = _event_stream_class(module.__name__)(chunks) if chunks else module.ByteStream(content)
         return response

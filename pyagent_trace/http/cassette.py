@@ -23,7 +23,14 @@ from pyagent_trace._recording import RecordEntry
 from pyagent_trace._replay_index import replay_miss
 from pyagent_trace.exceptions import ConfigError, ReplayMismatchError
 from pyagent_trace.http._capture import CAPTURE
-from pyagent_trace.http._convert import parse_body, request_body, request_to_dict, response_from_vcr, response_to_vcr
+from pyagent_trace.http._convert import (
+    FIRST_CHUNK_KEY,
+    parse_body,
+    request_body,
+    request_to_dict,
+    response_from_vcr,
+    response_to_vcr,
+)
 from pyagent_trace.http._entry import build_entry, current_agent_name
 from pyagent_trace.http._matching import (
     RequestKey,
@@ -206,8 +213,10 @@ class HttpCassette:
             # The client of a recorded stream gets it event by event too, as on replay.
             self._local.chunks = [e.encode("utf-8") for e in stored["sse_events"]]
         interaction, _ = scrub_http(interaction, self._scrub)
+        first = response.get(FIRST_CHUNK_KEY)
         entry = build_entry(interaction, timestamp=time.time(), duration_ms=duration_ms, prices=self._prices,
-                            agent_name=current_agent_name())  # fmt: skip
+                            agent_name=current_agent_name(),
+                            first_chunk_ms=first * 1000 if isinstance(first, float) else None)  # fmt: skip
         with self._lock:
             self.recorded.append(entry)
         if self._on_record is not None:

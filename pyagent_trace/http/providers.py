@@ -18,11 +18,19 @@ Each provider reports them differently, which is where cost tools go wrong:
 Streams carry usage in events: OpenAI's last chunk (``stream_options.include_usage``)
 or ``response.completed``, Anthropic's ``message_start`` then ``message_delta``,
 Gemini's last chunk's ``usageMetadata``.
+
+The GenAI span attributes beyond usage come from here too, one reader per API: the
+sampling parameters of the request (``max_tokens`` is ``max_completion_tokens`` or
+``max_tokens`` in chat, ``max_output_tokens`` in Responses, ``generationConfig`` in
+Gemini), the response id and the finish reasons as the provider words them (a chat
+choice's ``finish_reason``, Anthropic's ``stop_reason``, Gemini's ``finishReason``; the
+Responses API has none, so its ``incomplete_details.reason`` or else its ``status``).
 PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,9 +41,28 @@ import orjson
 
 from pyagent_trace.usage import Usage
 
-__all__ = ["ProviderCall", "Usage", "detect_api", "parse_call", "parse_sse_data", "usage_from"]
+__all__ = [
+    "ProviderCall",
+    "RequestParams",
+    "Usage",
+    "detect_api",
+    "parse_call",
+    "parse_sse_data",
+    "request_params",
+    "usage_from",
+]
 
 _GEMINI_PATH = re.compile(r"/models/(?P<model>[^/:]+):(?:stream)?[gG]enerateContent$")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestParams:
+    """The request's sampling parameters the GenAI conventions name; None: not sent."""
+
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    stream: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +76,9 @@ class ProviderCall:
     usage: Usage | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
     text: str = ""
+    response_id: str = ""
+    finish_reasons: tuple[str, ...] = ()
+    params: RequestParams = field(default_factory=RequestParams)
 
 
 def _int(value: Any) -> int:
@@ -109,11 +139,16 @@ def usage_from(operation: str, usage: Mapping[str, Any]) -> Usage:
     return _USAGE[operation](usage)
 
 
+@functools.lru_cache(maxsize=256)  # a handful of endpoints, asked again for every call
+def _path(url: str) -> str:
+    return urlsplit(url).path
+
+
 def detect_api(method: str, url: str, body: Any) -> tuple[str, str, str] | None:
     """``(provider, operation, request model)`` of an LLM API call, or None for other traffic."""
     if method.upper() != "POST" or type(body) is not dict:
         return None
-    path = urlsplit(url).path
+    path = _path(url)
     model = body.get("model")
     model = model if isinstance(model, str) else ""
     if path.endswith("/chat/completions"):
@@ -126,6 +161,68 @@ def detect_api(method: str, url: str, body: Any) -> tuple[str, str, str] | None:
     if match:
         return "gemini", "generate_content", match["model"]
     return None
+
+
+# -- request parameters ------------------------------------------------------------------------
+def _number(value: Any) -> float | None:
+    return float(value) if type(value) in (int, float) else None
+
+
+def _count(value: Any) -> int | None:
+    return value if type(value) is int and value >= 0 else None
+
+
+def _params(operation: str, body: Mapping[str, Any], path: str) -> RequestParams:
+    if operation == "generate_content":
+        config = _dict(body.get("generationConfig") or body.get("generation_config"))
+        return RequestParams(
+            _count(config.get("maxOutputTokens", config.get("max_output_tokens"))),
+            _number(config.get("temperature")),
+            _number(config.get("topP", config.get("top_p"))),
+            path.endswith(":streamGenerateContent"),
+        )
+    if operation == "chat":
+        limit = body.get("max_completion_tokens", body.get("max_tokens"))
+    else:  # responses: max_output_tokens; Anthropic messages: max_tokens
+        limit = body.get("max_output_tokens" if operation == "responses" else "max_tokens")
+    return RequestParams(_count(limit), _number(body.get("temperature")), _number(body.get("top_p")),
+                         body.get("stream") is True)  # fmt: skip
+
+
+def request_params(request: Mapping[str, Any]) -> RequestParams:
+    """The sampling parameters of a stored request (all None for other traffic): dict
+    lookups only, cheap enough for every replayed call's span."""
+    body, url = request.get("body"), str(request.get("url", ""))
+    api = detect_api(str(request.get("method", "")), url, body)
+    if api is None or type(body) is not dict:
+        return RequestParams()
+    return _params(api[1], body, _path(url))
+
+
+# -- response id and finish reasons -------------------------------------------------------------
+def _string(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _responses_finish(response: Mapping[str, Any]) -> tuple[str, ...]:
+    reason = _string(_dict(response.get("incomplete_details")).get("reason")) or _string(response.get("status"))
+    return (reason,) if reason else ()
+
+
+def _outcome(operation: str, body: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """(response id, finish reasons) of a whole (non-streamed) response body."""
+    if operation == "generate_content":
+        candidates = body.get("candidates") or ()
+        return _string(body.get("responseId")), tuple(
+            r for c in candidates if (r := _string(_dict(c).get("finishReason")))
+        )
+    if operation == "chat":
+        choices = body.get("choices") or ()
+        return _string(body.get("id")), tuple(r for c in choices if (r := _string(_dict(c).get("finish_reason"))))
+    if operation == "responses":
+        return _string(body.get("id")), _responses_finish(body)
+    reason = _string(body.get("stop_reason"))
+    return _string(body.get("id")), (reason,) if reason else ()
 
 
 # -- request messages, as plain {"role", "content"} dicts -----------------------------------
@@ -206,58 +303,92 @@ def parse_sse_data(events: Sequence[str]) -> list[dict[str, Any]]:
     return out
 
 
-def _from_stream(operation: str, events: list[dict[str, Any]]) -> tuple[str, str, Usage | None]:
-    """(response model, text, usage) of a stream's parsed events."""
-    model, texts, usage = "", [], None
+@dataclass(slots=True)
+class _Streamed:
+    """What a stream's events add up to."""
+
+    model: str = ""
+    texts: list[str] = field(default_factory=list)
+    usage: Usage | None = None
+    response_id: str = ""
+    finish: dict[int, str] = field(default_factory=dict)  # by choice / candidate index
+
+
+def _from_stream(operation: str, events: list[dict[str, Any]]) -> _Streamed:
+    """Model, text, usage, response id and finish reasons of a stream's parsed events."""
+    out = _Streamed()
     merged: dict[str, Any] = {}  # Anthropic: message_start usage, updated by message_delta
     for event in events:
         kind = event.get("type")
         if operation == "chat":
-            model = _model_of(operation, event) or model
-            for choice in (event.get("choices") or ())[:1]:
-                content = _dict(_dict(choice).get("delta")).get("content")
-                texts.append(content if isinstance(content, str) else "")
-            usage = usage_from(operation, event["usage"]) if isinstance(event.get("usage"), Mapping) else usage
+            out.model = _model_of(operation, event) or out.model
+            out.response_id = out.response_id or _string(event.get("id"))
+            for position, choice in enumerate(event.get("choices") or ()):
+                choice = _dict(choice)
+                index = choice.get("index", position)
+                if _string(choice.get("finish_reason")):
+                    out.finish[index if type(index) is int else position] = choice["finish_reason"]
+                if index in (0, None):
+                    content = _dict(choice.get("delta")).get("content")
+                    out.texts.append(content if isinstance(content, str) else "")
+            found = event.get("usage")
+            out.usage = usage_from(operation, found) if isinstance(found, Mapping) else out.usage
         elif operation == "responses":
             if kind == "response.output_text.delta" and isinstance(event.get("delta"), str):
-                texts.append(event["delta"])
+                out.texts.append(event["delta"])
             response = _dict(event.get("response"))
-            model = _model_of(operation, response) or model
+            out.model = _model_of(operation, response) or out.model
+            out.response_id = out.response_id or _string(response.get("id"))
             if kind in ("response.completed", "response.incomplete", "response.failed"):
                 found = _usage_object(operation, response)
-                usage = usage_from(operation, found) if found else usage
-                texts = texts or [_text_of(operation, response)]
+                out.usage = usage_from(operation, found) if found else out.usage
+                out.texts = out.texts or [_text_of(operation, response)]
+                out.finish = dict(enumerate(_responses_finish(response)))
         elif operation == "messages":
             message = _dict(event.get("message"))
-            model = _model_of(operation, message) or model
+            out.model = _model_of(operation, message) or out.model
+            out.response_id = out.response_id or _string(message.get("id"))
             merged.update(_dict(message.get("usage")) if kind == "message_start" else _dict(event.get("usage")))
             delta = _dict(event.get("delta"))
             if kind == "content_block_delta" and delta.get("type") == "text_delta":
-                texts.append(str(delta.get("text", "")))
+                out.texts.append(str(delta.get("text", "")))
+            if kind == "message_delta" and _string(delta.get("stop_reason")):
+                out.finish[0] = delta["stop_reason"]
         else:
-            model = _model_of(operation, event) or model
-            texts.append(_text_of(operation, event))
+            out.model = _model_of(operation, event) or out.model
+            out.response_id = out.response_id or _string(event.get("responseId"))
+            out.texts.append(_text_of(operation, event))
             found = _usage_object(operation, event)
-            usage = usage_from(operation, found) if found else usage
+            out.usage = usage_from(operation, found) if found else out.usage
+            for position, candidate in enumerate(event.get("candidates") or ()):
+                candidate = _dict(candidate)
+                index = candidate.get("index", position)
+                if _string(candidate.get("finishReason")):
+                    out.finish[index if type(index) is int else position] = candidate["finishReason"]
     if merged:
-        usage = usage_from(operation, merged)
-    return model, "".join(texts), usage
+        out.usage = usage_from(operation, merged)
+    return out
 
 
 def parse_call(request: Mapping[str, Any], response: Mapping[str, Any]) -> ProviderCall | None:
     """The provider call in a stored interaction, or None when it is not an LLM API call."""
     body = request.get("body")
-    api = detect_api(str(request.get("method", "")), str(request.get("url", "")), body)
+    url = str(request.get("url", ""))
+    api = detect_api(str(request.get("method", "")), url, body)
     if api is None or type(body) is not dict:
         return None
     provider, operation, request_model = api
     messages = _messages(operation, body)
+    params = _params(operation, body, _path(url))
     events = response.get("sse_events")
     if events:
-        model, text, usage = _from_stream(operation, parse_sse_data(events))
-    else:
-        answer = _dict(response.get("body"))
-        found = _usage_object(operation, answer)
-        model, text = _model_of(operation, answer), _text_of(operation, answer)
-        usage = usage_from(operation, found) if found else None
-    return ProviderCall(provider, operation, request_model, model, usage, messages, text)
+        streamed = _from_stream(operation, parse_sse_data(events))
+        finish = tuple(streamed.finish[index] for index in sorted(streamed.finish))
+        return ProviderCall(provider, operation, request_model, streamed.model, streamed.usage, messages,
+                            "".join(streamed.texts), streamed.response_id, finish, params)  # fmt: skip
+    answer = _dict(response.get("body"))
+    found = _usage_object(operation, answer)
+    usage = usage_from(operation, found) if found else None
+    response_id, finish = _outcome(operation, answer)
+    return ProviderCall(provider, operation, request_model, _model_of(operation, answer), usage, messages,
+                        _text_of(operation, answer), response_id, finish, params)  # fmt: skip

@@ -8,7 +8,10 @@ PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distri
 
 from __future__ import annotations
 
+import functools
 import time
+from typing import Any
+from urllib.parse import urlsplit
 
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode, TracerProvider
@@ -16,14 +19,16 @@ from opentelemetry.trace.span import Span
 from opentelemetry.util.types import AttributeValue
 
 from pyagent_trace import attributes as attr
+from pyagent_trace._inference_span import InferenceCall, inference_attributes
 from pyagent_trace._recording import RecordEntry
 from pyagent_trace._span_scope import active_scope, get_tracer, parent_context
 from pyagent_trace.cost import CostEntry, CostTracker
+from pyagent_trace.http._convert import TIME_TO_FIRST_CHUNK
+from pyagent_trace.http.providers import request_params
 
 __all__ = ["emit_genai_span", "genai_attributes", "is_llm_entry", "record_cost"]
 
-_PROVIDER_NAMES = {"openai": attr.PROVIDER_OPENAI, "anthropic": attr.PROVIDER_ANTHROPIC,
-                   "gemini": attr.PROVIDER_GCP_GEMINI}  # fmt: skip
+_DEFAULT_PORTS = {"https": 443, "http": 80}
 # The conventions name inference "chat" whatever the API; Gemini's is "generate_content".
 _OPERATION_NAMES = {"chat": attr.OPERATION_CHAT, "responses": attr.OPERATION_CHAT,
                     "messages": attr.OPERATION_CHAT, "generate_content": attr.OPERATION_GENERATE_CONTENT}  # fmt: skip
@@ -41,29 +46,58 @@ def _status(entry: RecordEntry) -> int:
     return status if isinstance(status, int) else 0
 
 
+@functools.lru_cache(maxsize=256)  # one entry per endpoint: every replayed call asks again
+def _server(url: str) -> tuple[str, int | None]:
+    """``server.address`` / ``server.port`` of the request URL (the scheme's default port
+    when the URL names none)."""
+    try:
+        parts = urlsplit(url)
+        return parts.hostname or "", parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:  # a malformed port: the address alone is still worth reporting
+        return "", None
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
 def genai_attributes(entry: RecordEntry) -> dict[str, AttributeValue]:
-    """The span attributes of an LLM entry (see :func:`emit_genai_span`)."""
+    """The span attributes of an LLM entry (see :func:`emit_genai_span`): the recorded
+    response's id, finish reasons and reasoning tokens (stored in ``metadata`` when the
+    call was recorded) and the request's sampling parameters and server."""
     meta = entry.metadata
     provider = str(meta.get("provider", ""))
-    attrs: dict[str, AttributeValue] = {
-        attr.GEN_AI_OPERATION_NAME: _OPERATION_NAMES.get(str(meta.get("operation")), attr.OPERATION_CHAT),
-        attr.GEN_AI_PROVIDER_NAME: _PROVIDER_NAMES.get(provider, provider),
-        attr.GEN_AI_REQUEST_MODEL: entry.model,
-    }
-    if meta.get("response_model"):
-        attrs[attr.GEN_AI_RESPONSE_MODEL] = str(meta["response_model"])
-    if entry.agent_name:
-        attrs[attr.GEN_AI_AGENT_NAME] = entry.agent_name
-    attrs[attr.GEN_AI_USAGE_INPUT_TOKENS] = attrs[attr.COST_INPUT_TOKENS] = entry.input_tokens
-    attrs[attr.GEN_AI_USAGE_OUTPUT_TOKENS] = attrs[attr.COST_OUTPUT_TOKENS] = entry.output_tokens
-    attrs[attr.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = int(meta.get("cache_read_tokens") or 0)
-    attrs[attr.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS] = int(meta.get("cache_write_tokens") or 0)
-    if entry.priced:
-        attrs[attr.COST_TOTAL_USD] = entry.cost_usd
-    else:
-        attrs[attr.COST_UNPRICED] = True
-    if entry.tokens_estimated:
-        attrs[attr.COST_ESTIMATED] = True
+    http = meta.get("http")
+    request = http.get("request") if isinstance(http, dict) else None
+    request = request if isinstance(request, dict) else {}
+    params = request_params(request)
+    address, port = _server(str(request.get("url", "")))
+    ttfc = meta.get(TIME_TO_FIRST_CHUNK)
+    call = InferenceCall(
+        operation=_OPERATION_NAMES.get(str(meta.get("operation")), attr.OPERATION_CHAT),
+        provider=attr.provider_name(provider),
+        request_model=entry.model,
+        response_model=str(meta.get("response_model") or ""),
+        agent_name=entry.agent_name,
+        input_tokens=entry.input_tokens,
+        output_tokens=entry.output_tokens,
+        cache_read_tokens=int(meta.get("cache_read_tokens") or 0),
+        cache_write_tokens=int(meta.get("cache_write_tokens") or 0),
+        reasoning_tokens=int(meta.get("reasoning_tokens") or 0),
+        cost_usd=entry.cost_usd,
+        priced=entry.priced,
+        estimated=entry.tokens_estimated,
+        response_id=str(meta.get("response_id") or ""),
+        finish_reasons=_strings(meta.get("finish_reasons")),
+        max_tokens=params.max_tokens,
+        temperature=params.temperature,
+        top_p=params.top_p,
+        stream=params.stream,
+        time_to_first_chunk_s=ttfc / 1000 if isinstance(ttfc, int | float) and not isinstance(ttfc, bool) else None,
+        server_address=address,
+        server_port=port,
+    )
+    attrs = inference_attributes(call)
     if _status(entry):
         attrs[attr.HTTP_RESPONSE_STATUS_CODE] = _status(entry)
     return attrs

@@ -51,7 +51,7 @@ def test_spans_reach_the_agent_otlp_intake_with_unified_service_tags():
         spans = intake.wait_for_spans(3)
 
     assert intake.requests[0].path == "/v1/traces"
-    assert span_tree(spans)["pattern pipeline"] == ["invoke_agent extractor", "invoke_agent writer"]
+    assert span_tree(spans)["invoke_workflow pipeline"] == ["invoke_agent extractor", "invoke_agent writer"]
     resource = spans[0]["resource"]
     assert resource[attr.RESOURCE_SERVICE_NAME] == "analysis"
     assert resource[attr.RESOURCE_DEPLOYMENT_ENVIRONMENT] == "staging"
@@ -131,7 +131,7 @@ def test_ddtrace_route_sends_the_tree_to_the_agent_native_intake():
         spans = agent.wait_for_spans(3)
 
     by_resource = {s["resource"]: s for s in spans}
-    root = by_resource["pattern pipeline"]
+    root = by_resource["invoke_workflow pipeline"]
     assert root.get("parent_id", 0) == 0, root
     assert root["service"] == "analysis"
     assert root["meta"][attr.PATTERN_TYPE] == "pipeline"

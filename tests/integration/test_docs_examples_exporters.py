@@ -19,7 +19,10 @@ from pyagent_trace import attributes as attr
 
 DOCS = Path(__file__).parent.parent.parent / "examples" / "docs"
 BRIEF = "Tesla Q3: revenue beat consensus by 2% on record deliveries; margins remain under pressure."
-PIPELINE_TREE = {"": ["pattern pipeline"], "pattern pipeline": ["invoke_agent extractor", "invoke_agent writer"]}
+PIPELINE_TREE = {
+    "": ["invoke_workflow pipeline"],
+    "invoke_workflow pipeline": ["invoke_agent extractor", "invoke_agent writer"],
+}
 
 
 def run_example(name: str, cwd: Path, **env: str) -> str:
@@ -60,7 +63,7 @@ def test_tempo_example_sends_bus_events_over_otlp_grpc_with_costs(tmp_path):
     assert out.splitlines()[0] == BRIEF
     assert out.splitlines()[1].startswith(f"Spans sent to Tempo at {tempo.url}; run cost $0.000")
     assert span_tree(spans) == PIPELINE_TREE
-    root = next(s for s in spans if s["name"] == "pattern pipeline")
+    root = next(s for s in spans if s["name"] == "invoke_workflow pipeline")
     assert root["resource"]["service.name"] == "earnings-brief"
     assert root["attributes"][attr.COST_TOTAL_USD] > 0
 
@@ -94,4 +97,4 @@ def test_exporters_wiring_example_prints_writes_and_sends_the_same_run(tmp_path)
     assert lines[-1] == BRIEF
     events = [orjson.loads(line) for line in (tmp_path / "traces" / "run_001.jsonl").read_bytes().splitlines()]
     assert [e["event_type"] for e in events] == [line[1 : line.index("]")] for line in lines[:-1]]
-    assert span_tree(spans)["pattern pipeline"] == ["invoke_agent extractor", "invoke_agent writer"]
+    assert span_tree(spans)["invoke_workflow pipeline"] == ["invoke_agent extractor", "invoke_agent writer"]

@@ -14,6 +14,7 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import anthropic
@@ -295,6 +296,7 @@ def test_each_call_becomes_the_same_genai_client_span_when_recorded_and_replayed
              for group in (recorded_spans, replayed_spans)]  # fmt: skip
     assert shape[0] == shape[1]
     name, kind, attributes, duration = shape[0][0]
+    recorded_url = recorded[0].metadata["http"]["request"]["url"]
     assert (name, kind, duration) == ("chat claude-haiku-4-5", SpanKind.CLIENT, round(recorded[0].duration_ms * 1e6))
     assert attributes == {
         attr.GEN_AI_OPERATION_NAME: "chat", attr.GEN_AI_PROVIDER_NAME: "anthropic",
@@ -304,6 +306,9 @@ def test_each_call_becomes_the_same_genai_client_span_when_recorded_and_replayed
         attr.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: 100, attr.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS: 20,
         attr.COST_TOTAL_USD: pytest.approx(EXPECTED_COST["claude-haiku-4-5"][4]),
         attr.HTTP_RESPONSE_STATUS_CODE: 200,
+        attr.GEN_AI_REQUEST_MAX_TOKENS: 64, attr.GEN_AI_RESPONSE_ID: "msg_fake_1",
+        attr.GEN_AI_RESPONSE_FINISH_REASONS: ("end_turn",),
+        attr.SERVER_ADDRESS: "127.0.0.1", attr.SERVER_PORT: urlsplit(recorded_url).port,
     }  # fmt: skip
 
 

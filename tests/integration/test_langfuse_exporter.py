@@ -77,14 +77,14 @@ def test_a_run_becomes_a_trace_with_agents_and_priced_generations(langfuse):
     assert request.headers["authorization"] == "Basic " + base64.b64encode(f"{key}:sk-lf-secret".encode()).decode()
     assert request.headers["x-langfuse-ingestion-version"] == "4"
     assert span_tree(spans) == {
-        "": ["pattern pipeline"],
-        "pattern pipeline": ["invoke_agent extractor", "invoke_agent writer"],
+        "": ["invoke_workflow pipeline"],
+        "invoke_workflow pipeline": ["invoke_agent extractor", "invoke_agent writer"],
         "invoke_agent extractor": ["chat gpt-4o-mini"],
         "invoke_agent writer": ["chat claude-sonnet-4-20250514"],
     }
     by_name = {s["name"]: s["attributes"] for s in spans}
-    root = by_name["pattern pipeline"]
-    assert root["langfuse.trace.name"] == "pattern pipeline"
+    root = by_name["invoke_workflow pipeline"]
+    assert root["langfuse.trace.name"] == "invoke_workflow pipeline"
     assert root["langfuse.observation.type"] == "chain"
     assert by_name["invoke_agent writer"]["langfuse.observation.type"] == "agent"
     for entry in tracker.entries:

@@ -70,12 +70,12 @@ def test_a_traced_pattern_run_arrives_with_its_tree_and_attributes():
         spans = rx.wait_for_spans(3)
 
     assert span_tree(spans) == {
-        "": ["pattern pipeline"],
-        "pattern pipeline": ["invoke_agent extractor", "invoke_agent writer"],
+        "": ["invoke_workflow pipeline"],
+        "invoke_workflow pipeline": ["invoke_agent extractor", "invoke_agent writer"],
     }
     by_name = {s["name"]: s for s in spans}
     assert len({s["trace_id"] for s in spans}) == 1
-    assert by_name["pattern pipeline"]["attributes"][attr.PATTERN_TYPE] == "pipeline"
+    assert by_name["invoke_workflow pipeline"]["attributes"][attr.PATTERN_TYPE] == "pipeline"
     writer = by_name["invoke_agent writer"]["attributes"]
     assert writer[attr.GEN_AI_AGENT_NAME] == "writer"
     assert writer[attr.GEN_AI_REQUEST_MODEL] == "gpt-4o-mini"
@@ -95,13 +95,13 @@ def test_bus_events_arrive_through_the_bridge_with_costs_and_timestamps():
 
     assert rx.requests[0].path == "/v1/traces"
     assert span_tree(spans) == {
-        "": ["pattern pipeline"],
-        "pattern pipeline": ["invoke_agent extractor", "invoke_agent writer"],
+        "": ["invoke_workflow pipeline"],
+        "invoke_workflow pipeline": ["invoke_agent extractor", "invoke_agent writer"],
     }
     by_name = {s["name"]: s for s in spans}
-    assert by_name["pattern pipeline"]["resource"]["service.name"] == "analysis"
-    assert by_name["pattern pipeline"]["start"] == int(events[0].timestamp * 1e9)
-    assert by_name["pattern pipeline"]["attributes"][attr.COST_TOTAL_USD] == pytest.approx(tracker.total_cost)
+    assert by_name["invoke_workflow pipeline"]["resource"]["service.name"] == "analysis"
+    assert by_name["invoke_workflow pipeline"]["start"] == int(events[0].timestamp * 1e9)
+    assert by_name["invoke_workflow pipeline"]["attributes"][attr.COST_TOTAL_USD] == pytest.approx(tracker.total_cost)
     writer = by_name["invoke_agent writer"]["attributes"]
     assert writer[attr.AGENT_MODEL] == "claude-sonnet-4-20250514"
     assert writer[attr.GEN_AI_PROVIDER_NAME] == "anthropic"
@@ -116,7 +116,7 @@ def test_the_grpc_exporter_delivers_the_same_tree():
         asyncio.run(bus_pipeline(bus).run("Tesla Q3"))
         provider.shutdown()
         spans = rx.wait_for_spans(3)
-    assert span_tree(spans)["pattern pipeline"] == ["invoke_agent extractor", "invoke_agent writer"]
+    assert span_tree(spans)["invoke_workflow pipeline"] == ["invoke_agent extractor", "invoke_agent writer"]
 
 
 def test_an_unknown_protocol_is_a_config_error_that_names_the_choices():

@@ -67,7 +67,7 @@ async def test_traced_pipeline_of_two_traced_agents_gives_one_pattern_span_with_
 
     (root,) = spans_to_tree(exporter.get_finished_spans())
     extractor, writer = root["children"]
-    assert root["name"] == "pattern pipeline"
+    assert root["name"] == "invoke_workflow pipeline"
     assert [extractor["name"], writer["name"]] == ["invoke_agent extractor", "invoke_agent writer"]
     assert extractor["attributes"] == {
         attr.AGENT_NAME: "extractor",
@@ -94,6 +94,8 @@ async def test_traced_pipeline_of_two_traced_agents_gives_one_pattern_span_with_
         attr.COST_TOTAL_USD: pytest.approx(agent_usd),
         attr.EARLY_STOP: False,
         attr.EXEC_DURATION_MS: DURATION_PLACEHOLDER,
+        attr.GEN_AI_OPERATION_NAME: attr.OPERATION_INVOKE_WORKFLOW,
+        attr.GEN_AI_WORKFLOW_NAME: "pipeline",
         attr.PATTERN_OUTPUT_LEN: len(result.output),
         attr.PATTERN_TYPE: "pipeline",
     }
@@ -156,7 +158,7 @@ async def test_docs_manual_emitter_example_nests_agent_spans_under_the_debate_sp
     emitter = PatternSpanEmitter(service_name="investment-analysis", tracer_provider=provider)
     result = await run_traced(emitter, Debate(**_debaters(provider)))
     (root,) = spans_to_tree(exporter.get_finished_spans())
-    assert root["name"] == "pattern debate"
+    assert root["name"] == "invoke_workflow debate"
     assert [name for name, _ in children(root)] == ["invoke_agent bull", "invoke_agent bear"] * 2 + [
         "invoke_agent judge"
     ]
@@ -180,7 +182,7 @@ async def test_docs_manual_emitter_example_records_a_failing_judge(exporter, pro
     with pytest.raises(TimeoutError):
         await run_traced(emitter, Debate(**setup))
     spans = exporter.get_finished_spans()
-    (debate,) = find_spans(spans, "pattern debate")
+    (debate,) = find_spans(spans, "invoke_workflow debate")
     (judge,) = find_spans(spans, "invoke_agent judge")
     assert debate.status.status_code is judge.status.status_code is StatusCode.ERROR
     assert debate.attributes[attr.ERROR_TYPE] == "TimeoutError"

@@ -82,8 +82,8 @@ async def test_a_pipeline_run_becomes_a_pattern_span_with_agent_children(bus, ex
     await pipeline(bus, "a").run("Tesla Q3")
 
     spans = by_name(exporter)
-    assert set(spans) == {"pattern pipeline", "invoke_agent extractor-a", "invoke_agent writer-a"}
-    root = spans["pattern pipeline"]
+    assert set(spans) == {"invoke_workflow pipeline", "invoke_agent extractor-a", "invoke_agent writer-a"}
+    root = spans["invoke_workflow pipeline"]
     assert root.parent is None
     assert root.attributes[attr.PATTERN_TYPE] == "pipeline"
     assert root.attributes[attr.PATTERN_OUTPUT_LEN] == len("writer a says hi")
@@ -104,7 +104,8 @@ def test_spans_start_and_end_at_the_event_timestamps(bus, exporter):
     emit(bus, 102.0, "pattern_end", pattern="debate", duration_seconds=2.0, output_length=7)
 
     spans = by_name(exporter)
-    assert (spans["pattern debate"].start_time, spans["pattern debate"].end_time) == (100 * NS, 102 * NS)
+    debate = spans["invoke_workflow debate"]
+    assert (debate.start_time, debate.end_time) == (100 * NS, 102 * NS)
     bull = spans["invoke_agent bull"]
     assert (bull.start_time, bull.end_time) == (int(100.5 * NS), int(101.25 * NS))
     assert bull.attributes[attr.EXEC_DURATION_MS] == 750.0
@@ -170,7 +171,7 @@ async def test_cost_records_land_on_the_agent_span_and_add_up_on_the_pattern(bus
         assert span.attributes[attr.GEN_AI_USAGE_OUTPUT_TOKENS] == entry.output_tokens
         assert span.attributes[attr.COST_TOTAL_USD] == pytest.approx(entry.cost_usd)
         assert span.attributes[attr.AGENT_MODEL] == "gpt-4o-mini"
-    pattern = spans["pattern pipeline"].attributes
+    pattern = spans["invoke_workflow pipeline"].attributes
     assert pattern[attr.COST_TOTAL_USD] == pytest.approx(tracker.total_cost)
     assert pattern[attr.COST_INPUT_TOKENS] == sum(e.input_tokens for e in tracker.entries)
 
@@ -223,7 +224,7 @@ def test_an_error_event_marks_the_named_agent_and_keeps_it_open(bus, exporter):
     assert bear.status.status_code is StatusCode.ERROR
     assert bear.events[0].attributes[attr.EXCEPTION_TYPE] == "ValueError"
     assert bear.end_time == int(1.3 * NS)
-    assert spans["pattern debate"].status.status_code is StatusCode.UNSET
+    assert spans["invoke_workflow debate"].status.status_code is StatusCode.UNSET
 
 
 async def test_traced_provider_calls_become_client_spans(bus, exporter):
@@ -250,7 +251,7 @@ async def test_two_concurrent_pipelines_build_two_separate_trees(bus, exporter):
     await asyncio.gather(pipeline(bus, "x").run("one"), pipeline(bus, "y").run("two"))
 
     spans = exporter.get_finished_spans()
-    roots = [s for s in spans if s.name == "pattern pipeline"]
+    roots = [s for s in spans if s.name == "invoke_workflow pipeline"]
     assert len(roots) == 2
     assert roots[0].context.trace_id != roots[1].context.trace_id
     for root in roots:
@@ -266,7 +267,7 @@ async def test_agents_gathered_by_a_pattern_nest_under_it(bus, exporter):
     await fan.set_trace_bus(bus).run("go")
 
     spans = by_name(exporter)
-    root = spans["pattern fan_out_fan_in"]
+    root = spans["invoke_workflow fan_out_fan_in"]
     for name in ("a1", "a2", "a3", "agg"):
         assert parent_of(spans[f"invoke_agent {name}"]) == root.context.span_id
 
@@ -279,7 +280,7 @@ def test_runs_in_threads_build_one_tree_each(bus, exporter):
         thread.join()
 
     spans = exporter.get_finished_spans()
-    roots = {s.context.span_id: s for s in spans if s.name == "pattern pipeline"}
+    roots = {s.context.span_id: s for s in spans if s.name == "invoke_workflow pipeline"}
     assert len(roots) == 4
     for i in range(4):
         agents = [s for s in spans if s.name.endswith(f"-t{i}")]
@@ -305,7 +306,7 @@ def test_interleaved_events_from_two_threads_do_not_cross(bus, exporter):
 
     spans = by_name(exporter)
     for tag in "AB":
-        assert parent_of(spans[f"invoke_agent {tag}"]) == spans[f"pattern p{tag}"].context.span_id
+        assert parent_of(spans[f"invoke_agent {tag}"]) == spans[f"invoke_workflow p{tag}"].context.span_id
 
 
 async def test_an_agent_that_raised_is_closed_as_unfinished_when_it_starts_again(bus, exporter):
@@ -338,7 +339,7 @@ def test_shutdown_ends_spans_left_open_with_status_error(bridge, bus, exporter):
     bridge.shutdown()
 
     spans = by_name(exporter)
-    assert set(spans) == {"pattern debate", "invoke_agent bull"}
+    assert set(spans) == {"invoke_workflow debate", "invoke_agent bull"}
     assert all(s.status.status_code is StatusCode.ERROR for s in spans.values())
 
 

@@ -317,7 +317,7 @@ def test_a_global_provider_installed_after_decorating_still_gets_the_spans():
         """
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['invoke_agent a', 'pattern pipeline']"
+    assert out.stdout.strip() == "['invoke_agent a', 'invoke_workflow pipeline']"
 
 
 # -- traced_pattern -------------------------------------------------------------------------
@@ -363,7 +363,7 @@ async def test_traced_pattern_span_holds_agent_spans_in_order(exporter, provider
     pattern = traced(Sequential, provider)(*agents(provider, "a", "b"))
     await pattern.run("task")
     spans = exporter.get_finished_spans()
-    root = one(spans, "pattern sequential")
+    root = one(spans, "invoke_workflow sequential")
     children = sorted((s for s in spans if is_child(s, root)), key=lambda s: s.start_time)
     assert [s.name for s in children] == ["invoke_agent a", "invoke_agent b"]
     assert root.parent is None
@@ -397,7 +397,7 @@ async def test_traced_pattern_names_a_pattern_without_pattern_type_after_its_cla
             return task
 
     await MyRouter().run("abc")
-    span = one(exporter.get_finished_spans(), "pattern myrouter")
+    span = one(exporter.get_finished_spans(), "invoke_workflow myrouter")
     assert span.attributes[attr.PATTERN_OUTPUT_LEN] == 3
 
 
@@ -424,7 +424,7 @@ async def test_traced_pattern_copies_rounds_router_fields_and_output_length(expo
 async def test_traced_pattern_sums_tokens_and_dollars_of_its_agent_spans(exporter, provider):
     await traced(Sequential, provider)(*agents(provider, "a", "b")).run("task")
     spans = exporter.get_finished_spans()
-    pattern = one(spans, "pattern sequential").attributes
+    pattern = one(spans, "invoke_workflow sequential").attributes
     agent_attrs = [s.attributes for s in find_spans(spans, **{attr.GEN_AI_OPERATION_NAME: "invoke_agent"})]
     for key in (attr.COST_INPUT_TOKENS, attr.COST_OUTPUT_TOKENS):
         assert pattern[key] == sum(a[key] for a in agent_attrs)
@@ -434,7 +434,7 @@ async def test_traced_pattern_sums_tokens_and_dollars_of_its_agent_spans(exporte
 async def test_traced_pattern_total_is_unpriced_when_one_agent_is(exporter, provider):
     team = [*agents(provider, "a"), *agents(provider, "b", model="mystery-model")]
     await traced(Sequential, provider)(*team).run("task")
-    pattern = one(exporter.get_finished_spans(), "pattern sequential").attributes
+    pattern = one(exporter.get_finished_spans(), "invoke_workflow sequential").attributes
     assert pattern[attr.COST_UNPRICED] is True
     assert attr.COST_TOTAL_USD not in pattern
 
@@ -447,7 +447,7 @@ async def test_traced_pattern_without_traced_agents_writes_no_cost_totals(export
 async def test_agents_gathered_concurrently_all_nest_under_their_pattern(exporter, provider):
     await traced(Parallel, provider)(*agents(provider, "a", "b", "c")).run("task")
     spans = exporter.get_finished_spans()
-    root = one(spans, "pattern parallel")
+    root = one(spans, "invoke_workflow parallel")
     assert sorted(s.name for s in spans if is_child(s, root)) == [f"invoke_agent {n}" for n in "abc"]
     assert root.attributes[attr.COST_INPUT_TOKENS] == 3 * count_tokens("task")
 
@@ -458,8 +458,8 @@ async def test_two_patterns_gathered_concurrently_make_two_separate_trees(export
     await asyncio.gather(first.run("x"), second.run("y"))
     spans = exporter.get_finished_spans()
     for root_name, prefix in (
-        ("pattern parallel", "invoke_agent a"),
-        ("pattern sequential", "invoke_agent b"),
+        ("invoke_workflow parallel", "invoke_agent a"),
+        ("invoke_workflow sequential", "invoke_agent b"),
     ):
         root = one(spans, root_name)
         assert root.parent is None
@@ -484,8 +484,8 @@ async def test_nested_patterns_nest_and_the_outer_total_includes_the_inner_agent
     outer = traced(Parallel, provider)(PatternAsAgent(inner), *agents(provider, "outer"))
     await outer.run("task")
     spans = exporter.get_finished_spans()
-    outer_span = one(spans, "pattern parallel")
-    inner_span = one(spans, "pattern sequential")
+    outer_span = one(spans, "invoke_workflow parallel")
+    inner_span = one(spans, "invoke_workflow sequential")
     assert is_child(inner_span, outer_span)
     assert is_child(one(spans, "invoke_agent inner"), inner_span)
     assert is_child(one(spans, "invoke_agent outer"), outer_span)
@@ -503,7 +503,7 @@ def test_traced_pattern_traces_a_sync_run(exporter, provider):
             return Outcome(task, {"rounds": 1})
 
     assert SyncPattern().run("abc").output == "abc"
-    attrs = one(exporter.get_finished_spans(), "pattern sync").attributes
+    attrs = one(exporter.get_finished_spans(), "invoke_workflow sync").attributes
     assert (attrs[attr.PATTERN_ROUNDS], attrs[attr.PATTERN_OUTPUT_LEN]) == (1, 3)
 
 
@@ -582,7 +582,7 @@ async def test_traced_stream_is_one_span_around_all_chunks_with_agents_nested(ex
     chunks = [chunk async for chunk in pattern.stream("task")]
     assert chunks == ["abcdefgh", "abcdefgh"]
     spans = exporter.get_finished_spans()
-    root = one(spans, "pattern streaming")
+    root = one(spans, "invoke_workflow streaming")
     assert all(is_child(s, root) for s in spans if s is not root)
     assert root.attributes[attr.PATTERN_OUTPUT_LEN] == 16
     assert root.attributes[attr.COST_OUTPUT_TOKENS] == 2 * count_tokens("abcdefgh")
@@ -599,7 +599,7 @@ async def test_traced_stream_stopped_early_ends_its_span_without_error(exporter,
     stream = pattern.stream("task")
     assert await anext(stream) == "abcdefgh"
     await stream.aclose()
-    root = one(exporter.get_finished_spans(), "pattern streaming")
+    root = one(exporter.get_finished_spans(), "invoke_workflow streaming")
     assert root.status.status_code is StatusCode.UNSET
     assert root.attributes[attr.PATTERN_OUTPUT_LEN] == 8
 
@@ -626,8 +626,8 @@ async def test_a_stream_that_calls_run_makes_one_pattern_span_not_two(exporter, 
     pattern = traced(RunThenStream, provider)(*agents(provider, "a"))
     assert [chunk async for chunk in pattern.stream("task")] == ["abcdefgh"]
     spans = exporter.get_finished_spans()
-    assert sorted(s.name for s in spans) == ["invoke_agent a", "pattern wrapped"]
-    assert is_child(one(spans, "invoke_agent a"), one(spans, "pattern wrapped"))
+    assert sorted(s.name for s in spans) == ["invoke_agent a", "invoke_workflow wrapped"]
+    assert is_child(one(spans, "invoke_agent a"), one(spans, "invoke_workflow wrapped"))
 
 
 # -- PatternSpanEmitter ---------------------------------------------------------------------
@@ -641,7 +641,7 @@ def test_pattern_span_is_started_but_not_made_current(exporter, emitter):
     assert span.is_recording()
     assert trace.get_current_span() is not span
     span.end()
-    assert one(exporter.get_finished_spans()).name == "pattern debate"
+    assert one(exporter.get_finished_spans()).name == "invoke_workflow debate"
 
 
 def test_pattern_span_qualifies_short_attribute_keys_and_keeps_dotted_ones(exporter, emitter):
@@ -663,7 +663,7 @@ async def test_agents_run_while_a_pattern_span_is_open_nest_under_it_even_in_tas
     finally:
         span.end()
     spans = exporter.get_finished_spans()
-    root = one(spans, "pattern debate")
+    root = one(spans, "invoke_workflow debate")
     assert all(is_child(s, root) for s in spans if s is not root)
     assert len(spans) == 3
 
@@ -675,7 +675,7 @@ async def test_a_traced_pattern_run_while_a_manual_pattern_span_is_open_nests_un
     emitter.set_pattern_result(span)
     span.end()
     spans = exporter.get_finished_spans()
-    session, inner = one(spans, "pattern session"), one(spans, "pattern sequential")
+    session, inner = one(spans, "invoke_workflow session"), one(spans, "invoke_workflow sequential")
     assert is_child(inner, session)
     assert is_child(one(spans, "invoke_agent a"), inner)
     assert session.attributes[attr.COST_INPUT_TOKENS] == inner.attributes[attr.COST_INPUT_TOKENS]
@@ -699,7 +699,7 @@ async def test_manual_pattern_spans_nest_and_the_outer_one_is_parent_again_after
     await second.run([])
     outer.end()
     spans = exporter.get_finished_spans()
-    outer_span, inner_span = one(spans, "pattern outer"), one(spans, "pattern inner")
+    outer_span, inner_span = one(spans, "invoke_workflow outer"), one(spans, "invoke_workflow inner")
     assert is_child(inner_span, outer_span)
     assert is_child(one(spans, "invoke_agent first"), inner_span)
     assert is_child(one(spans, "invoke_agent second"), outer_span)
@@ -715,7 +715,7 @@ async def test_a_pattern_span_opened_under_a_current_span_still_parents_the_agen
             await agent.run([])
         span.end()
     spans = exporter.get_finished_spans()
-    pattern, step = one(spans, "pattern debate"), one(spans, "step")
+    pattern, step = one(spans, "invoke_workflow debate"), one(spans, "step")
     assert is_child(pattern, one(spans, "http request"))
     first, second = sorted(find_spans(spans, "invoke_agent bull"), key=lambda s: s.start_time)
     assert is_child(first, pattern)
@@ -770,7 +770,7 @@ async def test_set_pattern_result_writes_outcome_duration_and_agent_totals(expor
     emitter.set_pattern_result(span, output_len=12, rounds=2, early_stop=False, verdict="buy")
     span.end()
     spans = exporter.get_finished_spans()
-    attrs = one(spans, "pattern debate").attributes
+    attrs = one(spans, "invoke_workflow debate").attributes
     agent_usd = sum(s.attributes[attr.COST_TOTAL_USD] for s in find_spans(spans, **{attr.AGENT_NAME: "bull"}))
     assert (attrs[attr.PATTERN_OUTPUT_LEN], attrs[attr.PATTERN_ROUNDS]) == (12, 2)
     assert attrs[attr.EARLY_STOP] is False
@@ -805,7 +805,7 @@ async def test_pattern_block_makes_the_span_current_and_totals_its_agents(export
         assert trace.get_current_span() is span
         await agent.run([Msg("go")])
     spans = exporter.get_finished_spans()
-    pattern = one(spans, "pattern reflection")
+    pattern = one(spans, "invoke_workflow reflection")
     assert is_child(one(spans, "invoke_agent solo"), pattern)
     assert pattern.attributes[attr.PATTERN_ROUNDS] == 3
     assert pattern.attributes[attr.COST_INPUT_TOKENS] == count_tokens("go")
@@ -816,7 +816,7 @@ def test_pattern_and_agent_blocks_record_errors_and_reraise(exporter, emitter):
     with pytest.raises(LookupError), emitter.pattern("debate"), emitter.agent("judge", model="gpt-4o"):
         raise LookupError("no verdict")
     spans = exporter.get_finished_spans()
-    judge, debate = one(spans, "invoke_agent judge"), one(spans, "pattern debate")
+    judge, debate = one(spans, "invoke_agent judge"), one(spans, "invoke_workflow debate")
     assert is_child(judge, debate)
     assert judge.status.status_code is debate.status.status_code is StatusCode.ERROR
     assert judge.attributes[attr.AGENT_MODEL] == "gpt-4o"
