@@ -155,6 +155,9 @@ class NetworkBlocker:
         self._resolved_allowed = False
         self._lock = threading.Lock()
         self._peers: weakref.WeakKeyDictionary[Any, list[int]] = weakref.WeakKeyDictionary()
+        self._refused_sockets: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+        """Sockets a send was refused on: reading them raises the refusal again, because some
+        clients (httpcore) swallow a failed write and wait for a response instead."""
         self.refused: list[str] = []
         self.enabled = True
         """Off while a test that records runs (it needs the real API)."""
@@ -221,7 +224,7 @@ class NetworkBlocker:
                 host = str(peer[0])
                 if not self._allowed_ip(host):
                     opened_before = " (a connection opened before the block, e.g. a keep-alive pool)"
-                    raise self._refuse(f"{host}:{peer[1]}", opened_before)
+                    raise self._refuse_socket(sock, f"{host}:{peer[1]}", opened_before)
                 inspect = is_loopback(host) and sock.type == socket.SOCK_STREAM
                 seen = [0 if inspect else _INSPECTED_SENDS]
             with contextlib.suppress(TypeError):
@@ -231,7 +234,22 @@ class NetworkBlocker:
             head = bytes(memoryview(data)[:512]) if not isinstance(data, bytes) else data[:512]
             target = proxy_target(head)
             if target is not None and not self._allowed_ip(target):
-                raise self._refuse(target, " through a proxy on loopback")
+                raise self._refuse_socket(sock, target, " through a proxy on loopback")
+
+    def _refuse_socket(self, sock: Any, target: str, how: str) -> NetworkBlockedError:
+        error = self._refuse(target, how)
+        with contextlib.suppress(TypeError):
+            self._refused_sockets[sock] = str(error)
+        return error
+
+    def check_recv(self, sock: Any) -> None:
+        """Reading a socket whose send was refused raises the refusal (not a timeout)."""
+        __tracebackhide__ = True
+        message = self._refused_sockets.get(sock) if self._refused_sockets else None
+        if message is not None:
+            error = NetworkBlockedError(message)
+            error.strerror = message
+            raise error
 
     def check_grpc(self, target: Any) -> None:
         __tracebackhide__ = True
@@ -256,6 +274,7 @@ class NetworkBlocker:
                 sys.meta_path.remove(finder)
             patches.restore()
             self._peers = weakref.WeakKeyDictionary()
+            self._refused_sockets = weakref.WeakKeyDictionary()
             _ACTIVE = previous
 
 
@@ -435,6 +454,19 @@ def _patch_socket_class(cls: type[Any], patches: _Patches) -> None:
 
     for fn in (connect, connect_ex, sendto, sendmsg, send, sendall, sendfile):
         patches.set(cls, fn.__name__, fn)
+    for name in ("recv", "recv_into", *(("read",) if cls is ssl.SSLSocket else ())):
+        patches.set(cls, name, _recv(getattr(cls, name)))
+
+
+def _recv(real: Callable[..., Any]) -> Callable[..., Any]:
+    def recv(sock: Any, *args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        if _ACTIVE is not None:
+            _ACTIVE.check_recv(sock)
+        return real(sock, *args, **kwargs)
+
+    recv.__name__ = real.__name__
+    return recv
 
 
 def _patch_grpc(module: ModuleType, patches: _Patches) -> None:

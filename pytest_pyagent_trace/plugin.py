@@ -46,7 +46,7 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) -> None:
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     """Before any conftest is imported: ``--isolate-network`` re-runs the session in a
     network namespace, and a session-wide block starts, so a client a conftest builds at
     import time is refused too."""
@@ -59,7 +59,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, args: list[str]) 
         capture = early_config.pluginmanager.getplugin("capturemanager")
         if capture is not None:  # the re-run session writes to the terminal, not to our capture
             capture.suspend_global_capture(in_=True)
-        error = isolate(args)
+        error = isolate(early_config.invocation_params.args)
         if capture is not None:
             capture.resume_global_capture()
         if error:
