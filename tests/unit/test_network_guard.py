@@ -34,17 +34,22 @@ def blocker() -> Iterator[NetworkBlocker]:
 def listener(host: str = "127.0.0.1", family: int = socket.AF_INET) -> Iterator[socket.socket]:
     """A server that accepts connections and keeps them (never answers)."""
     server = socket.create_server((host, 0), family=family, dualstack_ipv6=family == socket.AF_INET6)
+    server.settimeout(0.02)
     kept: list[socket.socket] = []
+    stop = threading.Event()
 
     def accept() -> None:
-        with contextlib.suppress(OSError):
-            while True:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
                 kept.append(server.accept()[0])
 
-    threading.Thread(target=accept, daemon=True).start()
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
     try:
         yield server
     finally:
+        stop.set()
+        thread.join()
         server.close()
         for conn in kept:
             conn.close()
