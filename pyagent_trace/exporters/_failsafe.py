@@ -20,7 +20,6 @@ import logging
 import math
 import os
 import threading
-import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -165,9 +164,7 @@ class BoundedTracerProvider(TracerProvider):
         self.add_span_processor(self._ended)
         self._pending: threading.Thread | None = None
         self._closed = False
-        method = weakref.WeakMethod(self.shutdown)
-        self._exit_hook = lambda: (m := method()) is not None and m()
-        atexit.register(self._exit_hook)
+        atexit.register(self.shutdown)  # a strong reference, as the SDK's: the last spans leave at exit
 
     def force_flush(self, timeout_millis: int | None = None) -> bool:
         """Send what has ended; wait at most ``timeout_millis`` (default: ``shutdown_timeout``)."""
@@ -178,7 +175,7 @@ class BoundedTracerProvider(TracerProvider):
         if self._closed:
             return
         self._closed = True
-        atexit.unregister(self._exit_hook)
+        atexit.unregister(self.shutdown)
         in_time = self._bounded("shutdown", lambda: TracerProvider.shutdown(self), self.shutdown_timeout)
         self._report(in_time)
 
