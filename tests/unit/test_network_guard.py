@@ -242,6 +242,8 @@ def test_grpc_channels_to_other_hosts_are_refused_new_or_made_before_the_block()
                 grpc.insecure_channel("dns:///api.openai.com:443")
             with pytest.raises(NetworkBlockedError, match=re.escape(f"{FAR}:4317")):
                 before.unary_unary("/svc/Method")(b"", timeout=1)
+            with pytest.raises(NetworkBlockedError, match=r"api\.anthropic\.com"):
+                grpc.aio.insecure_channel("api.anthropic.com:443")
             grpc.insecure_channel("localhost:4317").close()
     finally:
         before.close()
@@ -276,3 +278,14 @@ def test_everything_is_put_back_after_the_block():
     with NetworkBlocker(lambda: "").active():
         pass
     assert [getattr(socket, n) for n in names] + [_socket.socket, vars(socket.socket).get("connect")] == before
+
+
+def test_isolation_says_in_one_line_when_the_platform_cannot(monkeypatch):
+    from pytest_pyagent_trace import _isolate
+
+    monkeypatch.setattr(_isolate, "isolated", lambda: False)
+    monkeypatch.delenv("PYAGENT_TRACE_ISOLATED", raising=False)
+    monkeypatch.setattr(_isolate.sys, "platform", "darwin")
+    assert _isolate.isolate([]).startswith("--isolate-network needs Linux network namespaces; this platform is darwin.")
+    monkeypatch.setattr(_isolate.sys, "platform", "linux")
+    assert "not from pytest.main()" in _isolate.isolate(["--not-the-command-line"])
