@@ -230,8 +230,11 @@ def _release_http() -> None:
         capture.CAPTURE.release()
 
 
-def pytest_sessionfinish() -> None:
+def pytest_sessionfinish(session: pytest.Session) -> None:
     _release_http()
+    state = session.config.stash.get(STATE, None)
+    if state is not None and state.blocker is not None and state.blocker.session_wide:
+        state.blocker.enabled = False  # the tests are over: reporting plugins may upload
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
