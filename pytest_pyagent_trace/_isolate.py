@@ -66,10 +66,10 @@ def isolate(args: Sequence[str]) -> str | None:
         os.close(read_end)
         try:
             _enter_namespace()
-        except OSError as err:
-            os.write(write_end, str(err).encode())
-            os._exit(70)
-        os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], {**os.environ, _MARK: "1"})
+            os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], {**os.environ, _MARK: "1"})
+        except BaseException as err:  # never let the forked child run on as a second session
+            os.write(write_end, (str(err) or type(err).__name__).encode())
+        os._exit(70)
     os.close(write_end)
     with os.fdopen(read_end, "rb") as pipe:  # EOF: the child exec'd (the pipe closes on exec) or failed
         failure = pipe.read().decode(errors="replace")
@@ -77,7 +77,8 @@ def isolate(args: Sequence[str]) -> str | None:
         os.waitpid(pid, 0)
         return (
             f"--isolate-network: cannot create a network namespace here ({failure}); unprivileged user "
-            "namespaces may be off (sysctl kernel.unprivileged_userns_clone / user.max_user_namespaces)."
+            "namespaces may be off (sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone) or "
+            "forbidden by a container's seccomp profile."
         )
     _wait_and_exit(pid)
     return None  # pragma: no cover - _wait_and_exit never returns
