@@ -395,7 +395,7 @@ def _install(blocker: NetworkBlocker, patches: _Patches) -> None:
         _patch_grpc(grpc_channel, patches)
     grpc_aio = sys.modules.get("grpc.aio._channel")
     if grpc_aio is not None:
-        _patch_grpc_aio(grpc_aio, patches)
+        _patch_grpc_channel(grpc_aio, patches)
 
 
 def _lookup(blocker: NetworkBlocker, real: Callable[..., Any], port_at: int | None) -> Callable[..., Any]:
@@ -469,8 +469,8 @@ def _recv(real: Callable[..., Any]) -> Callable[..., Any]:
     return recv
 
 
-def _patch_grpc(module: ModuleType, patches: _Patches) -> None:
-    """New channels to a non-allowed target, and calls on channels made before the block."""
+def _patch_grpc_channel(module: ModuleType, patches: _Patches) -> None:
+    """A new channel (``grpc._channel`` or ``grpc.aio._channel``) to a non-allowed target."""
     channel = module.Channel
     real_init = channel.__init__
 
@@ -481,6 +481,11 @@ def _patch_grpc(module: ModuleType, patches: _Patches) -> None:
         real_init(self, target, *args, **kwargs)
 
     patches.set(channel, "__init__", init)
+
+
+def _patch_grpc(module: ModuleType, patches: _Patches) -> None:
+    """New channels to a non-allowed target, and calls on channels made before the block."""
+    _patch_grpc_channel(module, patches)
     for class_name in (
         "_UnaryUnaryMultiCallable",
         "_SingleThreadedUnaryStreamMultiCallable",
@@ -504,25 +509,12 @@ def _grpc_call(real: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-def _patch_grpc_aio(module: ModuleType, patches: _Patches) -> None:
-    channel = module.Channel
-    real_init = channel.__init__
-
-    def init(self: Any, target: Any, *args: Any, **kwargs: Any) -> None:
-        __tracebackhide__ = True
-        if _ACTIVE is not None:
-            _ACTIVE.check_grpc(target)
-        real_init(self, target, *args, **kwargs)
-
-    patches.set(channel, "__init__", init)
-
-
 class _GrpcFinder(importlib.abc.MetaPathFinder):
     """Patches gRPC's channel modules when they are imported while the block is on."""
 
     _PATCHERS: ClassVar[dict[str, Callable[[ModuleType, _Patches], None]]] = {
         "grpc._channel": _patch_grpc,
-        "grpc.aio._channel": _patch_grpc_aio,
+        "grpc.aio._channel": _patch_grpc_channel,
     }
 
     def __init__(self, blocker: NetworkBlocker, patches: _Patches) -> None:
