@@ -77,8 +77,8 @@ def isolate(args: Sequence[str]) -> str | None:
         os.waitpid(pid, 0)
         return (
             f"--isolate-network: cannot create a network namespace here ({failure}); unprivileged user "
-            "namespaces may be off (sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone) or "
-            "forbidden by a container's seccomp profile."
+            "namespaces may be off (sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone, "
+            "kernel.apparmor_restrict_unprivileged_userns) or forbidden by a container's seccomp profile."
         )
     _wait_and_exit(pid)
     return None  # pragma: no cover - _wait_and_exit never returns
