@@ -254,9 +254,12 @@ class NetworkBlocker:
     def check_grpc(self, target: Any) -> None:
         __tracebackhide__ = True
         text = target.decode() if isinstance(target, bytes) else str(target)
-        host = grpc_target_host(text)
-        if self.enabled and host is not None and not self._allowed_ip(host):
-            raise self._refuse(text, " (a gRPC channel)")
+        scheme, _, rest = text.partition(":")
+        targets = [f"{scheme}:{one}" for one in rest.split(",")] if scheme in ("ipv4", "ipv6") else [text]
+        for one in targets:  # ipv4:a:1,b:2 lists several addresses
+            host = grpc_target_host(one)
+            if self.enabled and host is not None and not self._allowed_ip(host):
+                raise self._refuse(text, " (a gRPC channel)")
 
     # -- installing ------------------------------------------------------------------------
     @contextlib.contextmanager

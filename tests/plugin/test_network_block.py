@@ -326,9 +326,33 @@ ISOLATED = """
         "    print('connected')\\n"
     )
 
+    def try_connect():
+        sock = socket.socket()
+        sock.settimeout(2)
+        try:
+            sock.connect(("10.255.255.1", 80))
+        except OSError as err:
+            return f"refused {err.errno}"
+        finally:
+            sock.close()
+        return "connected"
+
     def test_a_child_process_cannot_reach_another_host():
         out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=20).stdout
         assert out.split() == ["refused", str(errno.ENETUNREACH)], out
+
+    def test_a_spawned_process_and_a_ctypes_connect_cannot_either():
+        import ctypes
+        import multiprocessing
+
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            assert pool.apply(try_connect) == f"refused {errno.ENETUNREACH}"
+        libc = ctypes.CDLL(None, use_errno=True)
+        sock = socket.socket()
+        address = socket.AF_INET.to_bytes(2, sys.byteorder) + (80).to_bytes(2, "big") + socket.inet_aton("10.255.255.1")
+        result = libc.connect(sock.fileno(), address + bytes(8), 16)
+        sock.close()
+        assert (result, ctypes.get_errno()) == (-1, errno.ENETUNREACH)
 
     def test_loopback_servers_still_work():
         with socket.create_server(("127.0.0.1", 0)) as server, socket.create_connection(server.getsockname()):
@@ -345,4 +369,4 @@ def test_isolate_network_stops_child_processes(project):
 
     if "cannot create a network namespace" in result.stderr.str():
         pytest.skip(result.stderr.str().strip().splitlines()[-1])
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)

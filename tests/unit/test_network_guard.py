@@ -244,6 +244,8 @@ def test_grpc_channels_to_other_hosts_are_refused_new_or_made_before_the_block()
                 before.unary_unary("/svc/Method")(b"", timeout=1)
             with pytest.raises(NetworkBlockedError, match=r"api\.anthropic\.com"):
                 grpc.aio.insecure_channel("api.anthropic.com:443")
+            with pytest.raises(NetworkBlockedError, match="a gRPC channel"):
+                grpc.insecure_channel(f"ipv4:127.0.0.1:4317,{FAR}:4317")
             grpc.insecure_channel("localhost:4317").close()
     finally:
         before.close()
