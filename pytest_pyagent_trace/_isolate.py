@@ -25,7 +25,9 @@ import struct
 import sys
 from collections.abc import Sequence
 
-__all__ = ["isolate", "isolated"]
+import pytest
+
+__all__ = ["isolate", "isolate_session", "isolated"]
 
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
@@ -42,6 +44,18 @@ def isolated() -> bool:
     except OSError:
         return False
     return names <= {"lo"}
+
+
+def isolate_session(config: pytest.Config) -> None:
+    """Re-run the session isolated (never returns), or stop it with a one-line usage error."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if capture is not None:  # the re-run session writes to the terminal, not to pytest's capture
+        capture.suspend_global_capture(in_=True)
+    error = isolate(config.invocation_params.args)
+    if capture is not None:
+        capture.resume_global_capture()
+    if error:
+        raise pytest.UsageError(error)
 
 
 def isolate(args: Sequence[str]) -> str | None:

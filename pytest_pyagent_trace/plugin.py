@@ -51,21 +51,13 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     network namespace, and a session-wide block starts, so a client a conftest builds at
     import time is refused too."""
     known = early_config.known_args_namespace
-    if bool(getattr(known, "pyagent_trace_isolate_network", False)) or early_config.getini(
-        "pyagent_trace_isolate_network"
-    ):
-        from pytest_pyagent_trace._isolate import isolate
+    if getattr(known, "pyagent_trace_isolate_network", False) or early_config.getini("pyagent_trace_isolate_network"):
+        from pytest_pyagent_trace._isolate import isolate_session
 
-        capture = early_config.pluginmanager.getplugin("capturemanager")
-        if capture is not None:  # the re-run session writes to the terminal, not to our capture
-            capture.suspend_global_capture(in_=True)
-        error = isolate(early_config.invocation_params.args)
-        if capture is not None:
-            capture.resume_global_capture()
-        if error:
-            raise pytest.UsageError(error)
+        isolate_session(early_config)
     ours = getattr(known, "pyagent_trace_block_network", False) and not has_recording(early_config.pluginmanager)
-    if (ours or early_config.getini("pyagent_trace_block_network")) and not known.pyagent_trace_allow_network:
+    allow = getattr(known, "pyagent_trace_allow_network", False)
+    if (ours or early_config.getini("pyagent_trace_block_network")) and not allow:
         from pytest_pyagent_trace._network import early_block
 
         early_block(early_config, frozenset(ctx.ini_list(early_config, "pyagent_trace_allowed_hosts")))
