@@ -50,7 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FAKE_PROVIDERS = ROOT / "tests" / "integration" / "fake_providers.py"
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:ddtrace", "-p", "no:logfire",
-          "-p", "no:pytest_logfire", "-p", "no:randomly"]  # fmt: skip
+          "-p", "no:pytest_logfire", "-p", "no:pytest_genai_semconv", "-p", "no:randomly"]  # fmt: skip
 CALLS_PER_TEST = 5
 TESTS_PER_MODULE = 50
 ORDER = ("pyagent", "vcr", "floor", "baseline")

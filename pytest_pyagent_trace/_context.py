@@ -276,8 +276,13 @@ def rerecord_command(*nodeids: str) -> str:
     return " ".join(["pytest --record-mode=all", *map(shlex.quote, nodeids)])
 
 
-def blocked_hint(state: RunState) -> str:
+def blocked_hint(state: RunState | None) -> str:
     """The tail of a network-block error: which test, and how to record it instead."""
+    if state is None or not state.current_nodeid:  # conftest import, collection: a session-wide block
+        return (
+            "The session blocks the network (--block-network or pyagent_trace_block_network = true); "
+            "turn the block off with --allow-network."
+        )
     record, _ = record_commands(state.current_nodeid or "<test>")
     return (
         f"Test {state.current_nodeid or '(outside a test)'} replays its cassette (record mode 'none'), "

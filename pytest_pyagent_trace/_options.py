@@ -182,6 +182,13 @@ def add_options(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager
         help="Do not block outbound network connections in cassette tests that replay.",
     )
     group.addoption(
+        "--isolate-network",
+        dest="pyagent_trace_isolate_network",
+        action="store_true",
+        default=False,
+        help="Linux: run the session in a network namespace with loopback only (child processes and C code included).",
+    )
+    group.addoption(
         "--strict-cassettes",
         dest="pyagent_trace_strict",
         action="store_true",
@@ -209,6 +216,9 @@ def add_options(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager
     parser.addini("pyagent_trace_match", "How replay finds a call: messages (default) or order.", default="messages")
     parser.addini(
         "pyagent_trace_block_network", "Block network access in every test (like --block-network).", type="bool"
+    )
+    parser.addini(
+        "pyagent_trace_isolate_network", "Run the session with loopback only (like --isolate-network).", type="bool"
     )
     parser.addini(
         "pyagent_trace_allowed_hosts", "Hosts reachable in replay mode besides loopback.", type="linelist", default=[]

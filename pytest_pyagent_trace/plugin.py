@@ -37,11 +37,30 @@ if TYPE_CHECKING:  # the fixtures' types; imported by the fixtures themselves wh
     from pytest_pyagent_trace._spans import CapturedSpans, SpanTree
 
 STATE = ctx.STATE
+NETWORK = "pytest_pyagent_trace._network"
 TEST = ctx.TEST
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     add_options(parser, pluginmanager)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Before any conftest is imported: ``--isolate-network`` re-runs the session in a
+    network namespace, and a session-wide block starts, so a client a conftest builds at
+    import time is refused too."""
+    known = early_config.known_args_namespace
+    if getattr(known, "pyagent_trace_isolate_network", False) or early_config.getini("pyagent_trace_isolate_network"):
+        from pytest_pyagent_trace._isolate import isolate_session
+
+        isolate_session(early_config)
+    ours = getattr(known, "pyagent_trace_block_network", False) and not has_recording(early_config.pluginmanager)
+    allow = getattr(known, "pyagent_trace_allow_network", False)
+    if (ours or early_config.getini("pyagent_trace_block_network")) and not allow:
+        from pytest_pyagent_trace._network import early_block
+
+        early_block(early_config, frozenset(ctx.ini_list(early_config, "pyagent_trace_allowed_hosts")))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -87,6 +106,8 @@ def pytest_configure(config: pytest.Config) -> None:
         drift=drift,
     )
     config.stash[STATE] = state
+    if NETWORK in sys.modules:  # imported only when a session-wide block started early
+        state.blocker = sys.modules[NETWORK].early_blocker(config)
     from pytest_pyagent_trace._reporter import RunReporter
 
     config.pluginmanager.register(RunReporter(config, state), "pyagent_trace_reporter")
@@ -127,7 +148,10 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object
         return (yield)
     state.current_nodeid = item.nodeid
     with contextlib.ExitStack() as stack:
-        if plan.block:
+        if state.blocker is not None and state.blocker.session_wide:  # on since before conftest import
+            stack.callback(setattr, state.blocker, "enabled", True)
+            state.blocker.enabled = plan.block
+        elif plan.block:
             stack.enter_context(state.network_blocker().active())
         if plan.replays_only:
             from pytest_pyagent_trace._keys import placeholder_keys
@@ -203,8 +227,16 @@ def _release_http() -> None:
         capture.CAPTURE.release()
 
 
-def pytest_sessionfinish() -> None:
+def pytest_sessionfinish(session: pytest.Session) -> None:
     _release_http()
+    state = session.config.stash.get(STATE, None)
+    if state is not None and state.blocker is not None and state.blocker.session_wide:
+        state.blocker.enabled = False  # the tests are over: reporting plugins may upload
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if NETWORK in sys.modules:
+        sys.modules[NETWORK].end_early_block(config)
 
 
 def _close_http(item: pytest.Item, http: Any) -> str | None:

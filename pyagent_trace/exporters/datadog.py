@@ -52,6 +52,7 @@ def datadog_tracer_provider(
     version: str | None = None,
     protocol: str | None = None,
     timeout: float | None = None,
+    shutdown_timeout: float | None = None,
 ) -> TracerProvider:
     """A private provider that batches spans to the Datadog Agent's OTLP intake.
 
@@ -71,6 +72,7 @@ def datadog_tracer_provider(
         timeout=timeout,
         service_name=service or os.environ.get("DD_SERVICE"),
         resource_attributes=resource,
+        shutdown_timeout=shutdown_timeout,
     )
 
 
@@ -98,6 +100,8 @@ class DatadogExporter:
             :func:`datadog_tracer_provider` for the defaults).
         parent_from_context: nest runs under the current OpenTelemetry span, for when the
             application's own spans reach Datadog too.
+        shutdown_timeout: seconds ``flush``, ``shutdown`` and process exit wait for the Agent
+            (default ``PYAGENT_TRACE_EXPORT_SHUTDOWN_TIMEOUT``, else 2).
     """
 
     def __init__(
@@ -111,9 +115,16 @@ class DatadogExporter:
         timeout: float | None = None,
         parent_from_context: bool = False,
         raise_errors: bool = False,
+        shutdown_timeout: float | None = None,
     ) -> None:
         self.tracer_provider = datadog_tracer_provider(
-            agent_url, service=service, env=env, version=version, protocol=protocol, timeout=timeout
+            agent_url,
+            service=service,
+            env=env,
+            version=version,
+            protocol=protocol,
+            timeout=timeout,
+            shutdown_timeout=shutdown_timeout,
         )
         self._bridge = OpenTelemetryBridge(
             self.tracer_provider, parent_from_context=parent_from_context, raise_errors=raise_errors
@@ -128,7 +139,7 @@ class DatadogExporter:
         return self._bridge.error_count
 
     def flush(self) -> bool:
-        """Send what has ended so far (blocks up to ``timeout`` if the Agent does not answer)."""
+        """Send what has ended so far (waits at most ``shutdown_timeout`` if the Agent does not answer)."""
         return self._bridge.flush()
 
     def shutdown(self) -> bool:

@@ -31,12 +31,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from pyagent_trace import attributes as attr
 from pyagent_trace.exceptions import ConfigError
-from pyagent_trace.exporters._failsafe import FailSafeSpanExporter
+from pyagent_trace.exporters._failsafe import BoundedTracerProvider, FailSafeSpanExporter
 from pyagent_trace.exporters._span_tree import AGENT, LLM, PATTERN
 from pyagent_trace.exporters.otel import OpenTelemetryBridge, SpanNode
 from pyagent_trace.exporters.otlp import otlp_span_exporter
@@ -134,6 +133,8 @@ class LangfuseExporter:
         flush_interval: seconds between background sends (the SDK's default: 5).
         capture_content: send prompts and responses of ``llm_call`` events (off by default).
         environment, release: Langfuse's environment and release tags.
+        shutdown_timeout: seconds ``flush``, ``shutdown`` and process exit wait for Langfuse
+            (default ``PYAGENT_TRACE_EXPORT_SHUTDOWN_TIMEOUT``, else 2).
     """
 
     def __init__(
@@ -148,6 +149,7 @@ class LangfuseExporter:
         environment: str | None = None,
         release: str | None = None,
         raise_errors: bool = False,
+        shutdown_timeout: float | None = None,
     ) -> None:
         public_key = _required("public_key", public_key or os.environ.get("LANGFUSE_PUBLIC_KEY"))
         secret_key = _required("secret_key", secret_key or os.environ.get("LANGFUSE_SECRET_KEY"))
@@ -156,11 +158,13 @@ class LangfuseExporter:
         ).rstrip("/")
         resource = {attr.RESOURCE_SERVICE_NAME: os.environ.get("OTEL_SERVICE_NAME") or "pyagent"}
         resource.update({k: v for k, v in ((_LF.ENVIRONMENT, environment), (_LF.RELEASE, release)) if v})
-        self.tracer_provider = TracerProvider(resource=Resource.create(resource))
         auth = base64.b64encode(f"{public_key}:{secret_key}".encode()).decode("ascii")
         headers = {"Authorization": f"Basic {auth}", "x-langfuse-ingestion-version": "4"}
         otlp = otlp_span_exporter(self.host + OTEL_PATH, headers=headers, timeout=timeout)
         self.span_exporter = FailSafeSpanExporter(otlp, f"Langfuse {self.host}", raise_errors=raise_errors)
+        self.tracer_provider = BoundedTracerProvider(
+            self.span_exporter, shutdown_timeout=shutdown_timeout, resource=Resource.create(resource)
+        )
         self.client = _client(
             public_key=public_key,
             secret_key=secret_key,
@@ -204,7 +208,7 @@ class LangfuseExporter:
         return self._bridge.error_count + self.span_exporter.failure_count
 
     def flush(self) -> bool:
-        """Send what has ended so far (blocks up to ``timeout`` if Langfuse does not answer)."""
+        """Send what has ended so far (waits at most ``shutdown_timeout`` if Langfuse does not answer)."""
         ok = self._bridge.flush()
         try:
             self.client.flush()

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from pyagent_trace import attributes as attr
 from pyagent_trace.exceptions import ConfigError
-from pyagent_trace.exporters._failsafe import FailSafeSpanExporter
+from pyagent_trace.exporters._failsafe import BoundedTracerProvider, FailSafeSpanExporter
 
 if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SpanExporter
 
 __all__ = ["PROTOCOLS", "FailSafeSpanExporter", "otlp_span_exporter", "otlp_tracer_provider"]
@@ -95,12 +95,15 @@ def otlp_tracer_provider(
     service_name: str | None = None,
     resource_attributes: Mapping[str, Any] | None = None,
     raise_errors: bool = False,
+    shutdown_timeout: float | None = None,
 ) -> TracerProvider:
     """A new (not global) TracerProvider that batches spans to an OTLP endpoint.
 
-    ``service_name`` defaults to ``OTEL_SERVICE_NAME`` or ``"pyagent"``. The SDK ends the
-    provider at normal interpreter exit, which exports the last batch; call
-    ``provider.shutdown()`` yourself to do it earlier.
+    ``service_name`` defaults to ``OTEL_SERVICE_NAME`` or ``"pyagent"``. The provider is
+    shut down at normal interpreter exit, which exports the last batch; call
+    ``provider.shutdown()`` yourself to do it earlier. ``flush``, ``shutdown`` and exit wait
+    for the backend at most ``shutdown_timeout`` seconds (default
+    ``PYAGENT_TRACE_EXPORT_SHUTDOWN_TIMEOUT``, else 2), then log how many spans were dropped.
     """
     exporter = otlp_span_exporter(endpoint, protocol=protocol, headers=headers, timeout=timeout)
     where = (
@@ -114,6 +117,6 @@ def otlp_tracer_provider(
         attr.RESOURCE_SERVICE_NAME: service_name or os.environ.get("OTEL_SERVICE_NAME") or "pyagent"
     }
     values.update(resource_attributes or {})
-    provider = TracerProvider(resource=Resource.create(values))
+    provider = BoundedTracerProvider(failsafe, shutdown_timeout=shutdown_timeout, resource=Resource.create(values))
     provider.add_span_processor(BatchSpanProcessor(failsafe))
     return provider

@@ -27,7 +27,7 @@ PYTEST = BIN / "pytest"
 # each start, logfire's two (dev extra) half a second: a user of ours would not have them
 # (logfire's plugin does nothing unless given --logfire). The cache would only litter the
 # project.
-BASE_ADDOPTS = "-p no:ddtrace -p no:logfire -p no:pytest_logfire -p no:cacheprovider"
+BASE_ADDOPTS = "-p no:ddtrace -p no:logfire -p no:pytest_logfire -p no:pytest_genai_semconv -p no:cacheprovider"
 
 # Removed from the subprocess environment unless a test sets them.
 _SCRUBBED = (

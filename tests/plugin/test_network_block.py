@@ -8,7 +8,8 @@ resolve numeric addresses, which getaddrinfo answers locally.
 
 from __future__ import annotations
 
-from plugin_testing import run, write_ini
+import pytest
+from plugin_testing import INNER_FLAGS, run, run_subprocess, write_ini
 
 RESOLVE_NUMERIC = """
     import socket
@@ -264,3 +265,108 @@ def test_a_test_without_its_part_of_a_shared_cassette_may_record_in_mode_once(pr
     )
 
     run(project).assert_outcomes(passed=2)
+
+
+def test_a_session_wide_block_starts_before_conftest_is_imported(project):
+    """A client a conftest builds at import time is already under the block; a test that
+    records lifts it for its own run only; the patches are gone after the session."""
+    import socket
+
+    write_ini(project, "pyagent_trace_block_network = true")
+    project.makeconftest(
+        """
+        import socket
+
+        try:
+            socket.getaddrinfo("api.openai.com", 443)
+        except Exception as err:
+            AT_IMPORT = type(err).__name__ + ": " + str(err)
+        """
+    )
+    project.makepyfile(
+        test_early="""
+        import socket
+        import pytest
+        import conftest
+
+        def test_conftest_was_blocked():
+            assert conftest.AT_IMPORT.startswith("NetworkBlockedError: pyagent-trace blocked"), conftest.AT_IMPORT
+            assert "The session blocks the network" in conftest.AT_IMPORT
+
+        @pytest.mark.cassette(record_mode="once")
+        def test_recording_is_not_blocked():
+            assert socket.getaddrinfo("192.0.2.1", 443)
+
+        def test_blocked_again():
+            with pytest.raises(ConnectionError, match="192.0.2.1"):
+                socket.getaddrinfo("192.0.2.1", 443)
+        """
+    )
+    real = socket.getaddrinfo
+
+    project.runpytest(*INNER_FLAGS).assert_outcomes(passed=3)
+    assert socket.getaddrinfo is real
+
+
+ISOLATED = """
+    import errno
+    import socket
+    import subprocess
+    import sys
+
+    CHILD = (
+        "import socket\\n"
+        "sock = socket.socket()\\n"
+        "sock.settimeout(2)\\n"
+        "try:\\n"
+        "    sock.connect(('10.255.255.1', 80))\\n"
+        "except OSError as err:\\n"
+        "    print('refused', err.errno)\\n"
+        "else:\\n"
+        "    print('connected')\\n"
+    )
+
+    def try_connect():
+        sock = socket.socket()
+        sock.settimeout(2)
+        try:
+            sock.connect(("10.255.255.1", 80))
+        except OSError as err:
+            return f"refused {err.errno}"
+        finally:
+            sock.close()
+        return "connected"
+
+    def test_a_child_process_cannot_reach_another_host():
+        out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=20).stdout
+        assert out.split() == ["refused", str(errno.ENETUNREACH)], out
+
+    def test_a_spawned_process_and_a_ctypes_connect_cannot_either():
+        import ctypes
+        import multiprocessing
+
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            assert pool.apply(try_connect) == f"refused {errno.ENETUNREACH}"
+        libc = ctypes.CDLL(None, use_errno=True)
+        sock = socket.socket()
+        address = socket.AF_INET.to_bytes(2, sys.byteorder) + (80).to_bytes(2, "big") + socket.inet_aton("10.255.255.1")
+        result = libc.connect(sock.fileno(), address + bytes(8), 16)
+        sock.close()
+        assert (result, ctypes.get_errno()) == (-1, errno.ENETUNREACH)
+
+    def test_loopback_servers_still_work():
+        with socket.create_server(("127.0.0.1", 0)) as server, socket.create_connection(server.getsockname()):
+            pass
+"""
+
+
+def test_isolate_network_stops_child_processes(project):
+    """--isolate-network: the session runs with loopback only, child processes included
+    (10.255.255.1 is non-routable: even a failed isolation sends nothing useful)."""
+    project.makepyfile(test_iso=ISOLATED)
+
+    result = run_subprocess(project, "--isolate-network")  # it re-executes the session
+
+    if "cannot create a network namespace" in result.stderr.str():
+        pytest.skip(result.stderr.str().strip().splitlines()[-1])
+    result.assert_outcomes(passed=3)
