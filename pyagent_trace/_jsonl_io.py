@@ -9,16 +9,20 @@ PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distri
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
 from pyagent_trace.exceptions import BadRecordingError
 
-__all__ = ["atomic_write_bytes", "dump_lines", "iter_jsonl"]
+__all__ = ["MAX_LINE_BYTES", "atomic_write_bytes", "dump_lines", "iter_jsonl", "not_regular"]
+
+MAX_LINE_BYTES = 64 * 2**20
+"""The longest line a reader accepts: far above any real call, and a bound on memory."""
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS
 
@@ -103,28 +107,71 @@ def _bad_line(path: Path, number: int, line: bytes, err: orjson.JSONDecodeError)
     return BadRecordingError(msg, path=str(path), line=number)
 
 
-def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(line number, object)`` for each non-blank line; the error names file and line."""
-    file_path = Path(path)
+def not_regular(path: Path, mode: int) -> str:
+    """Why ``path`` (with ``st_mode`` ``mode``) cannot be read as a recording: the one
+    message for a folder, a FIFO (its read would hang) or a device (``/dev/zero`` never ends)."""
+    if stat.S_ISDIR(mode):
+        return f"{path} is a directory, not a JSONL recording. Give the path of a .jsonl file."
+    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file"
+    return f"{path} is {kind}, not a regular file; a recording is a .jsonl file of its own."
+
+
+def _open_regular(path: Path) -> tuple[BinaryIO, int]:
+    """``path`` opened for reading and its size, refused unless it is a regular file.
+
+    ``O_NONBLOCK`` makes opening a FIFO return at once instead of waiting for a writer;
+    ``fstat`` on the opened descriptor then decides (no race with a swapped path)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
-        data = file_path.read_bytes()
-    except IsADirectoryError as err:
-        msg = f"{file_path} is a directory, not a JSONL recording."
-        raise BadRecordingError(msg, path=str(file_path)) from err
-    loads = orjson.loads
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        if not line:
-            continue
-        try:
-            value = loads(line)
-        except orjson.JSONDecodeError as err:
-            if not line.strip():
-                continue
-            raise _bad_line(file_path, number, line, err) from None
-        if type(value) is not dict:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise BadRecordingError(not_regular(path, info.st_mode), path=str(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb"), info.st_size
+
+
+def _lines(handle: BinaryIO, size: int, path: Path) -> Iterator[bytes]:
+    """The file's lines without their newline. A file no bigger than one line may be is read
+    at once (the fast path); a bigger one is streamed, each line at most MAX_LINE_BYTES."""
+    limit = MAX_LINE_BYTES
+    if size <= limit:
+        yield from handle.read(limit + 1).split(b"\n")
+        return
+    number = 0
+    while line := handle.readline(limit + 1):
+        number += 1
+        if len(line) > limit:
             msg = (
-                f"{file_path}:{number}: expected a JSON object per line, found "
-                f"{type(value).__name__} {value!r:.60}. Re-record the file."
+                f"{path}:{number}: line longer than {limit // 2**20} MiB; a cassette line is one call. "
+                "This is not a recording pyagent-trace wrote: re-record it (pytest --record-mode=all)."
             )
-            raise BadRecordingError(msg, path=str(file_path), line=number)
-        yield number, value
+            raise BadRecordingError(msg, path=str(path), line=number)
+        yield line[:-1] if line.endswith(b"\n") else line
+
+
+def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for each non-blank line; the error names file and line.
+
+    Only a regular file is read (see ``_open_regular``), with a bounded line size."""
+    file_path = Path(path)
+    handle, size = _open_regular(file_path)
+    loads = orjson.loads
+    with handle:
+        for number, line in enumerate(_lines(handle, size, file_path), start=1):
+            if not line:
+                continue
+            try:
+                value = loads(line)
+            except orjson.JSONDecodeError as err:
+                if not line.strip():
+                    continue
+                raise _bad_line(file_path, number, line, err) from None
+            if type(value) is not dict:
+                msg = (
+                    f"{file_path}:{number}: expected a JSON object per line, found "
+                    f"{type(value).__name__} {value!r:.60}. Re-record the file."
+                )
+                raise BadRecordingError(msg, path=str(file_path), line=number)
+            yield number, value

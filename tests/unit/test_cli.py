@@ -355,10 +355,12 @@ def test_scrub_check_on_a_clean_file_exits_0(runner, debate):
 def test_scrub_takes_extra_headers_query_params_and_body_paths(runner, tmp_path):
     http = {
         "request": {
+            "method": "GET",
             "url": "https://x.test/?session=s1",
             "headers": {"X-Team-Secret": ["t"]},
             "body": {"auth": {"pin": "1"}},
-        }
+        },
+        "response": {"status": 200},
     }
     path = save_entries(tmp_path / "c.jsonl", [RecordEntry("http_interaction", metadata={"http": http})])
     args = ["scrub", str(path), "--header", "x-team-secret", "--query", "session", "--body-path", "auth.pin"]
@@ -366,6 +368,7 @@ def test_scrub_takes_extra_headers_query_params_and_body_paths(runner, tmp_path)
     assert result.exit_code == 0, result.output
     scrubbed = load_entries(path)[0].metadata["http"]["request"]
     assert scrubbed == {
+        "method": "GET",
         "url": "https://x.test/?session=<redacted>",
         "headers": {"X-Team-Secret": ["<redacted>"]},
         "body": {"auth": {"pin": "<redacted>"}},

@@ -161,7 +161,7 @@ def test_load_rejects_an_entry_without_event_type(tmp_path):
 def test_load_rejects_non_numeric_token_counts(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text('{"event_type": "llm_call", "input_tokens": "many"}\n')
-    with pytest.raises(BadRecordingError, match=r"bad\.jsonl:1: 'input_tokens' must be a number"):
+    with pytest.raises(BadRecordingError, match=r"bad\.jsonl:1: 'input_tokens' must be a whole number"):
         Recorder.load(path)
 
 
