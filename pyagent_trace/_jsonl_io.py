@@ -1,16 +1,19 @@
 """Read and write JSONL recordings safely: atomic writes, errors that name file and line.
 
-A recording is user data: a write goes to a temporary file in the same folder, is
-fsynced, then renamed over the target, so a crash leaves the old file or the new one,
-never half of one.
+A recording is user data: a write goes to a temporary file beside it (in a git-ignored
+``.pyagent-trace-tmp/`` folder), is fsynced, then renamed over the target, so a crash
+leaves the old file or the new one, never half of one.
 PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import re
 import stat
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -19,7 +22,15 @@ import orjson
 
 from pyagent_trace.exceptions import BadRecordingError
 
-__all__ = ["MAX_LINE_BYTES", "atomic_write_bytes", "dump_lines", "iter_jsonl", "not_regular"]
+__all__ = [
+    "MAX_LINE_BYTES",
+    "TMP_DIR",
+    "atomic_write_bytes",
+    "clean_stale_temp_files",
+    "dump_lines",
+    "iter_jsonl",
+    "not_regular",
+]
 
 MAX_LINE_BYTES = 64 * 2**20
 """The longest line a reader accepts: far above any real call, and a bound on memory."""
@@ -81,17 +92,73 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via temp file + fsync + rename; creates parent folders."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+TMP_DIR = ".pyagent-trace-tmp"
+"""Where a write's temporary file lives: a folder beside the target (same file system, so
+the rename is atomic) holding a ``.gitignore`` of ``*``, so git never lists a temp file,
+not even one a killed write left behind."""
+STALE_SECONDS = 60.0
+"""A temp file older than this whose writer holds no lock on it is a killed write's leftover."""
+_LEGACY_TMP = re.compile(r"^\..+\.jsonl\.[A-Za-z0-9_]+\.tmp$")
+"""Temp files of earlier versions, which wrote ``.<name>.jsonl.XXXX.tmp`` beside the target."""
+
+
+def _tmp_folder(folder: Path) -> Path:
+    tmp = folder / TMP_DIR
+    ignore = tmp / ".gitignore"
+    if not ignore.exists():
+        tmp.mkdir(exist_ok=True)
+        ignore.write_text("# temp files of pyagent-trace's atomic writes\n*\n")
+    return tmp
+
+
+def _remove_if_stale(path: Path, now: float) -> None:
+    """Unlink a temp file of ours that nobody is writing: older than STALE_SECONDS and not
+    locked (a live writer holds ``flock`` on its temp file until the rename)."""
     try:
+        if now - path.lstat().st_mtime < STALE_SECONDS:
+            return
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # a writer is alive
+        return
+    finally:
+        os.close(fd)
+    path.unlink(missing_ok=True)
+
+
+def clean_stale_temp_files(folder: Path) -> None:
+    """Remove killed writes' temp files in ``folder`` (ours, and earlier versions' beside
+    the targets). Best effort: a file that cannot be removed is left alone."""
+    now = time.time()
+    for where, pattern in ((folder / TMP_DIR, None), (folder, _LEGACY_TMP)):
+        try:
+            names = [e.name for e in os.scandir(where) if e.name.endswith(".tmp")]
+        except OSError:
+            continue
+        for name in names:
+            if pattern is None or pattern.match(name):
+                _remove_if_stale(where / name, now)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via temp file + fsync + rename; creates parent folders.
+
+    The temp file sits in ``TMP_DIR`` beside ``path``, locked while written; stale ones
+    from killed writes are cleaned first (see ``clean_stale_temp_files``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_temp_files(path.parent)
+    fd, tmp_name = tempfile.mkstemp(dir=_tmp_folder(path.parent), prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # tells a concurrent cleaner this write is alive
         os.fchmod(fd, _mode_for(path))  # mkstemp makes 0600; a cassette keeps normal permissions
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
+            os.replace(tmp_name, path)  # still locked: closing the file releases the lock
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise

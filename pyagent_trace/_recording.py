@@ -23,6 +23,7 @@ from pyagent_trace.exceptions import BadRecordingError, ConfigError
 __all__ = [
     "FORMAT_VERSION",
     "HEADER_EVENT",
+    "HEADER_LINE",
     "LLM_CALL",
     "RecordEntry",
     "entries_from_rows",
@@ -63,7 +64,7 @@ class RecordEntry:
 
 
 _FIELDS = frozenset(f.name for f in fields(RecordEntry))
-_HEADER = {"event_type": HEADER_EVENT, "format": "pyagent-trace", "format_version": FORMAT_VERSION}
+HEADER_LINE = {"event_type": HEADER_EVENT, "format": "pyagent-trace", "format_version": FORMAT_VERSION}
 
 
 def _bad(path: str, line: int, problem: str) -> BadRecordingError:
@@ -141,5 +142,5 @@ def save_entries(path: str | os.PathLike[str], entries: Iterable[RecordEntry]) -
         if problem is not None:
             msg = f"Cannot write {target}: entry {index + 1} ({entry.event_type!r}): {problem}. Nothing was written."
             raise ConfigError(msg)
-    atomic_write_bytes(target, dump_lines([_HEADER, *entries]))
+    atomic_write_bytes(target, dump_lines([HEADER_LINE, *entries]))
     return target

@@ -97,16 +97,16 @@ class Recorder:
             input_tokens = sum(count_tokens(str(m.get("content", ""))) for m in plain)
         if output_tokens is None:
             output_tokens = count_tokens(response)
-        try:
-            input_tokens = validate_tokens("record_llm_call(input_tokens)", input_tokens)
-            output_tokens = validate_tokens("record_llm_call(output_tokens)", output_tokens)
+        try:  # refused here, before anything is kept or written
+            input_tokens = validate_tokens("input_tokens", input_tokens)
+            output_tokens = validate_tokens("output_tokens", output_tokens)
             if cost_usd is not None:
-                cost_usd = validate_usd("record_llm_call(cost_usd)", cost_usd)
-            duration_ms = validate_ms("record_llm_call(duration_ms)", duration_ms)
+                cost_usd = validate_usd("cost_usd", cost_usd)
+            duration_ms = validate_ms("duration_ms", duration_ms)
             if timestamp is not None:
-                timestamp = validate_ms("record_llm_call(timestamp)", timestamp)
-        except TypeError as err:  # validate_tokens' "not an int": one error type for bad arguments
-            raise ConfigError(str(err)) from None
+                timestamp = validate_ms("timestamp", timestamp)
+        except (TypeError, ConfigError) as err:  # one error type, naming the call and the argument
+            raise ConfigError(f"record_llm_call: {err}") from None
         for name, value in (("agent_name", agent_name), ("model", model)):
             if not isinstance(value, str):
                 msg = f"record_llm_call({name}={value!r}) must be a str, got {type(value).__name__}."

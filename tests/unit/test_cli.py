@@ -13,6 +13,7 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
+from pyagent_trace._jsonl_io import TMP_DIR
 from pyagent_trace._recording import RecordEntry, load_entries, save_entries
 from pyagent_trace.cli import app
 from pyagent_trace.cli._report import timeline
@@ -317,7 +318,8 @@ def test_scrub_rewrites_the_cassette_and_lists_what_it_removed(runner, tmp_path)
     http = load_entries(path)[1].metadata["http"]
     assert http["request"]["headers"]["authorization"] == ["<redacted>"]
     assert http["request"]["body"] == {"messages": [{"role": "user", "content": "hi"}]}
-    assert [p.name for p in tmp_path.iterdir()] == ["cassette.jsonl"]  # no temporary file left
+    assert [p.name for p in tmp_path.iterdir() if p.name != TMP_DIR] == ["cassette.jsonl"]
+    assert list((tmp_path / TMP_DIR).glob("*.tmp")) == []  # no temporary file left
     again = runner.invoke(app, ["scrub", str(path)])
     assert (again.exit_code, again.stdout.strip()) == (0, f"{path}: nothing to scrub.")
 
