@@ -1,8 +1,9 @@
 """Cost of reading (and validating) cassette entries: µs per entry, against a floor.
 
-``load_entries`` (the one reader: stream, check, build) runs side by side, interleaved, with
-a floor that only parses each line with orjson and builds the ``RecordEntry`` unchecked.
-The difference is what reading safely costs. Cassettes: the LLM-level ones of
+``load_entries`` (the one reader: regular file only, bounded lines, the full schema) runs
+side by side, interleaved, with the reader it replaced (``before``: whole-file read, numeric
+type check only; copied below as it was) and a floor that only parses each line with orjson
+and builds the ``RecordEntry`` unchecked. Cassettes: the LLM-level ones of
 examples/agent_suite, and an HTTP cassette built from shared/real-traffic (74 real
 provider interactions).
 
@@ -11,11 +12,15 @@ Run: .venv/bin/python bench/bench_cassette_read.py
 
 from __future__ import annotations
 
+import gc
+import itertools
 import statistics
 import sys
 import tempfile
 import time
+from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -38,6 +43,45 @@ def floor(paths: list[Path]) -> int:
             if row.get("event_type") != "recording_header":
                 RecordEntry(**row)
                 count += 1
+    return count
+
+
+_NUMERIC = ("timestamp", "duration_ms", "input_tokens", "output_tokens", "tokens", "cost_usd")
+_NUMBER_TYPES = frozenset(itertools.product((int, float), repeat=len(_NUMERIC)))
+_FIELDS = frozenset(f.name for f in fields(RecordEntry))
+
+
+def _old_check(raw: dict[str, Any]) -> None:
+    if type(raw.get("event_type")) is not str:
+        raise ValueError
+    get = raw.get
+    if tuple([type(get(key, 0)) for key in _NUMERIC]) in _NUMBER_TYPES:
+        return
+    raise ValueError
+
+
+def before(paths: list[Path]) -> int:
+    """The reader before the schema (commit 3ea0af2), minus its error messages."""
+    count = 0
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(path)
+        entries = []
+        gc.disable()
+        try:
+            for line in path.read_bytes().split(b"\n"):
+                if not line:
+                    continue
+                row = orjson.loads(line)
+                if row.get("event_type") == "recording_header":
+                    if type(row.get("format_version")) is not int:
+                        raise ValueError
+                    continue
+                _old_check(row)
+                entries.append(RecordEntry(**row))
+        finally:
+            gc.enable()
+        count += len(entries)
     return count
 
 
@@ -65,15 +109,16 @@ def main() -> None:
     agent_suite = sorted((ROOT / "examples" / "agent_suite" / "cassettes").rglob("*.jsonl"))
     with tempfile.TemporaryDirectory() as tmp:
         sets = {"agent_suite (llm_call)": (agent_suite, 400), "real-traffic (http)": ([http_cassette(Path(tmp))], 40)}
-        print("| cassettes | entries | load_entries µs/entry | floor µs/entry | checks µs/entry | ratio |")
-        print("|---|---|---|---|---|---|")
+        print("| cassettes | entries | now µs/entry | before µs/entry | floor µs/entry | now/before | now/floor |")
+        print("|---|---|---|---|---|---|---|")
         for name, (paths, repeat) in sets.items():
-            a_s, b_s = [], []
+            samples: dict[str, list[float]] = {"now": [], "before": [], "floor": []}
             for _ in range(ROUNDS):
-                a_s.append(per_entry_us(ours, paths, repeat))
-                b_s.append(per_entry_us(floor, paths, repeat))
-            a, b = statistics.median(a_s), statistics.median(b_s)
-            print(f"| {name} | {ours(paths)} | {a:.2f} | {b:.2f} | {a - b:.2f} | {a / b:.2f}x |")
+                for label, func in (("now", ours), ("before", before), ("floor", floor)):
+                    samples[label].append(per_entry_us(func, paths, repeat))
+            now, old, bare = (statistics.median(samples[k]) for k in ("now", "before", "floor"))
+            figures = f"{now:.2f} | {old:.2f} | {bare:.2f} | {now / old:.2f}x | {now / bare:.2f}x"
+            print(f"| {name} | {ours(paths)} | {figures} |")
 
 
 if __name__ == "__main__":

@@ -125,11 +125,12 @@ def _gc_paused() -> Iterator[None]:
 
 def load_entries(path: str | os.PathLike[str]) -> list[RecordEntry]:
     """Read a recording; errors name the file and line."""
-    file_path = Path(path)
-    if not file_path.exists():
+    file_path = path if isinstance(path, Path) else Path(path)
+    try:
+        return entries_from_rows(iter_jsonl(file_path), str(file_path))
+    except FileNotFoundError:  # from the open: no separate stat per file
         msg = f"Recording {str(file_path)!r} does not exist. Check the path, or record it first."
-        raise FileNotFoundError(msg)
-    return entries_from_rows(iter_jsonl(file_path), str(file_path))
+        raise FileNotFoundError(msg) from None
 
 
 def save_entries(path: str | os.PathLike[str], entries: Iterable[RecordEntry]) -> Path:
