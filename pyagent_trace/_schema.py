@@ -184,11 +184,11 @@ def _http_problem(metadata: Mapping[str, Any]) -> str | None:
             return problem
     request, response = http["request"], http["response"]
     for key in ("method", "url"):
-        if type(request.get(key)) is not str:
+        if type(request.get(key, "")) is not str:
             return f"'metadata.http.request.{key}' must be a string, found {_shown(request.get(key))}"
     status = response.get("status", 200)
-    if type(status) is not int or not 100 <= status <= 599:
-        return f"'metadata.http.response.status' must be an HTTP status (100-599), found {_shown(status)}"
+    if type(status) is not int or not 0 <= status <= 999:
+        return f"'metadata.http.response.status' must be an HTTP status code, found {_shown(status)}"
     return None
 
 
