@@ -156,9 +156,9 @@ def write_cassette(
     When the file cannot be written (disk full, read-only folder, no permission), the
     calls, which were paid for, are saved to a rescue file and a CassetteWriteError names it.
     """
-    check_cassette_path(path)
     entries = recorded
     try:
+        check_cassette_path(path)  # again: the path may have changed while the test ran
         with cassette_lock(path):
             try:
                 if previous is not None and recorded_by is None:
@@ -209,7 +209,8 @@ def _rescued(path: Path, entries: list[RecordEntry], count: int, reason: str) ->
             continue
         rescue = folder / name
         msg = (
-            f"Cassette {path} could not be written ({reason}). The {calls} were saved to {rescue}; "
+            f"Cassette {path} could not be written ({reason}). The {calls} {'was' if count == 1 else 'were'} "
+            f"saved to {rescue}; "
             f"fix the cause, then move that file to {path}."
         )
         return CassetteWriteError(msg, rescued=str(rescue))

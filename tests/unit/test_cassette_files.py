@@ -291,13 +291,15 @@ def test_saving_an_entry_the_schema_refuses_writes_nothing(tmp_path):
 
 # -- paths and writing ---------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["helpers.py", "cassette.yaml", "notes"])
-def test_a_cassette_path_must_be_jsonl_and_nothing_else_is_written_over(tmp_path, name):
+def test_a_cassette_path_must_be_jsonl_and_nothing_else_is_written_over(tmp_path, monkeypatch, name):
     path = tmp_path / name
     path.write_text("def helper(): ...\n")
     with pytest.raises(ConfigError, match=rf"Cassette path {path} does not end in \.jsonl"):
         Cassette(path, mode="all")
-    with pytest.raises(ConfigError, match=r"does not end in \.jsonl"):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CassetteWriteError, match=r"does not end in \.jsonl.*was saved to") as caught:
         write_cassette(path, [RecordEntry("llm_call")], keep_existing=False, recorded_by=None)
+    assert Path(caught.value.rescued or "").exists()
     assert path.read_text() == "def helper(): ...\n"
 
 
