@@ -282,6 +282,14 @@ def test_record_llm_call_refuses_a_bad_value_naming_the_argument(argument, value
     assert len(recorder) == 0
 
 
+@pytest.mark.parametrize("count", [-1, True, 10**30])
+def test_a_real_llm_reporting_impossible_usage_is_refused_at_the_call(count):
+    from pyagent_trace.cassette._llm import read_reply
+
+    with pytest.raises(ConfigError, match=r"The real LLM reported usage\.input_tokens="):
+        read_reply({"content": "hi", "usage": {"input_tokens": count, "output_tokens": 1}})
+
+
 def test_saving_an_entry_the_schema_refuses_writes_nothing(tmp_path):
     path = tmp_path / "x.jsonl"
     with pytest.raises(ConfigError, match=r"x\.jsonl: entry 2 \('llm_call'\): 'cost_usd'"):
