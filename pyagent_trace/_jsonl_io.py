@@ -1,15 +1,19 @@
 """Read and write JSONL recordings safely: atomic writes, errors that name file and line.
 
-A recording is user data: a write goes to a temporary file in the same folder, is
-fsynced, then renamed over the target, so a crash leaves the old file or the new one,
-never half of one.
+A recording is user data: a write goes to a temporary file beside it (in a git-ignored
+``.pyagent-trace-tmp/`` folder), is fsynced, then renamed over the target, so a crash
+leaves the old file or the new one, never half of one.
 PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import re
+import stat
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +22,18 @@ import orjson
 
 from pyagent_trace.exceptions import BadRecordingError
 
-__all__ = ["atomic_write_bytes", "dump_lines", "iter_jsonl"]
+__all__ = [
+    "MAX_LINE_BYTES",
+    "TMP_DIR",
+    "atomic_write_bytes",
+    "clean_stale_temp_files",
+    "dump_lines",
+    "iter_jsonl",
+    "not_regular",
+]
+
+MAX_LINE_BYTES = 64 * 2**20
+"""The longest line a reader accepts: far above any real call, and a bound on memory."""
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS
 
@@ -77,17 +92,73 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via temp file + fsync + rename; creates parent folders."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+TMP_DIR = ".pyagent-trace-tmp"
+"""Where a write's temporary file lives: a folder beside the target (same file system, so
+the rename is atomic) holding a ``.gitignore`` of ``*``, so git never lists a temp file,
+not even one a killed write left behind."""
+STALE_SECONDS = 60.0
+"""A temp file older than this whose writer holds no lock on it is a killed write's leftover."""
+_LEGACY_TMP = re.compile(r"^\..+\.jsonl\.[A-Za-z0-9_]+\.tmp$")
+"""Temp files of earlier versions, which wrote ``.<name>.jsonl.XXXX.tmp`` beside the target."""
+
+
+def _tmp_folder(folder: Path) -> Path:
+    tmp = folder / TMP_DIR
+    ignore = tmp / ".gitignore"
+    if not ignore.exists():
+        tmp.mkdir(exist_ok=True)
+        ignore.write_text("# temp files of pyagent-trace's atomic writes\n*\n")
+    return tmp
+
+
+def _remove_if_stale(path: Path, now: float) -> None:
+    """Unlink a temp file of ours that nobody is writing: older than STALE_SECONDS and not
+    locked (a live writer holds ``flock`` on its temp file until the rename)."""
     try:
+        if now - path.lstat().st_mtime < STALE_SECONDS:
+            return
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # a writer is alive
+        return
+    finally:
+        os.close(fd)
+    path.unlink(missing_ok=True)
+
+
+def clean_stale_temp_files(folder: Path) -> None:
+    """Remove killed writes' temp files in ``folder`` (ours, and earlier versions' beside
+    the targets). Best effort: a file that cannot be removed is left alone."""
+    now = time.time()
+    for where, pattern in ((folder / TMP_DIR, None), (folder, _LEGACY_TMP)):
+        try:
+            names = [e.name for e in os.scandir(where) if e.name.endswith(".tmp")]
+        except OSError:
+            continue
+        for name in names:
+            if pattern is None or pattern.match(name):
+                _remove_if_stale(where / name, now)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via temp file + fsync + rename; creates parent folders.
+
+    The temp file sits in ``TMP_DIR`` beside ``path``, locked while written; stale ones
+    from killed writes are cleaned first (see ``clean_stale_temp_files``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_temp_files(path.parent)
+    fd, tmp_name = tempfile.mkstemp(dir=_tmp_folder(path.parent), prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # tells a concurrent cleaner this write is alive
         os.fchmod(fd, _mode_for(path))  # mkstemp makes 0600; a cassette keeps normal permissions
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
+            os.replace(tmp_name, path)  # still locked: closing the file releases the lock
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
@@ -103,28 +174,82 @@ def _bad_line(path: Path, number: int, line: bytes, err: orjson.JSONDecodeError)
     return BadRecordingError(msg, path=str(path), line=number)
 
 
-def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(line number, object)`` for each non-blank line; the error names file and line."""
-    file_path = Path(path)
+def not_regular(path: Path, mode: int) -> str:
+    """Why ``path`` (with ``st_mode`` ``mode``) cannot be read as a recording: the one
+    message for a folder, a FIFO (its read would hang) or a device (``/dev/zero`` never ends)."""
+    if stat.S_ISDIR(mode):
+        return f"{path} is a directory, not a JSONL recording. Give the path of a .jsonl file."
+    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file"
+    return f"{path} is {kind}, not a regular file; a recording is a .jsonl file of its own."
+
+
+def _open_regular(path: Path) -> tuple[int, int]:
+    """``path`` opened for reading (a descriptor) and its size, refused unless it is a
+    regular file. ``O_NONBLOCK`` makes opening a FIFO return at once instead of waiting
+    for a writer; ``fstat`` on the opened descriptor then decides (no race with a swapped path)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
-        data = file_path.read_bytes()
-    except IsADirectoryError as err:
-        msg = f"{file_path} is a directory, not a JSONL recording."
-        raise BadRecordingError(msg, path=str(file_path)) from err
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise BadRecordingError(not_regular(path, info.st_mode), path=str(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info.st_size
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    """A small file whole, with plain ``read`` calls (half the cost of ``Path.read_bytes``,
+    which matters for the many small cassettes of a suite)."""
+    chunks = [os.read(fd, size + 1)]
+    while chunks[-1]:
+        chunks.append(os.read(fd, max(size, 1 << 16)))
+    return b"".join(chunks)
+
+
+def _lines(fd: int, size: int, path: Path) -> Iterator[bytes]:
+    """The file's lines without their newline. A file no bigger than one line may be is read
+    at once (the fast path); a bigger one is streamed, each line at most MAX_LINE_BYTES."""
+    limit = MAX_LINE_BYTES
+    if size <= limit:
+        yield from _read_all(fd, size).split(b"\n")
+        return
+    with os.fdopen(os.dup(fd), "rb") as handle:
+        number = 0
+        while line := handle.readline(limit + 1):
+            number += 1
+            if len(line) > limit:
+                msg = (
+                    f"{path}:{number}: line longer than {limit // 2**20} MiB; a cassette line is one call. "
+                    "This is not a recording pyagent-trace wrote: re-record it (pytest --record-mode=all)."
+                )
+                raise BadRecordingError(msg, path=str(path), line=number)
+            yield line[:-1] if line.endswith(b"\n") else line
+
+
+def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for each non-blank line; the error names file and line.
+
+    Only a regular file is read (see ``_open_regular``), with a bounded line size."""
+    file_path = path if isinstance(path, Path) else Path(path)  # Path(a Path) costs a re-parse
+    fd, size = _open_regular(file_path)
     loads = orjson.loads
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        if not line:
-            continue
-        try:
-            value = loads(line)
-        except orjson.JSONDecodeError as err:
-            if not line.strip():
+    try:
+        for number, line in enumerate(_lines(fd, size, file_path), start=1):
+            if not line:
                 continue
-            raise _bad_line(file_path, number, line, err) from None
-        if type(value) is not dict:
-            msg = (
-                f"{file_path}:{number}: expected a JSON object per line, found "
-                f"{type(value).__name__} {value!r:.60}. Re-record the file."
-            )
-            raise BadRecordingError(msg, path=str(file_path), line=number)
-        yield number, value
+            try:
+                value = loads(line)
+            except orjson.JSONDecodeError as err:
+                if not line.strip():
+                    continue
+                raise _bad_line(file_path, number, line, err) from None
+            if type(value) is not dict:
+                msg = (
+                    f"{file_path}:{number}: expected a JSON object per line, found "
+                    f"{type(value).__name__} {value!r:.60}. Re-record the file."
+                )
+                raise BadRecordingError(msg, path=str(file_path), line=number)
+            yield number, value
+    finally:
+        os.close(fd)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import itertools
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
@@ -18,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from pyagent_trace._jsonl_io import atomic_write_bytes, dump_lines, iter_jsonl
-from pyagent_trace.exceptions import BadRecordingError
+from pyagent_trace._schema import FIX_HINT, entry_problem, header_problem
+from pyagent_trace.exceptions import BadRecordingError, ConfigError
 
 __all__ = [
     "FORMAT_VERSION",
     "HEADER_EVENT",
+    "HEADER_LINE",
     "LLM_CALL",
     "RecordEntry",
     "entries_from_rows",
@@ -63,46 +64,37 @@ class RecordEntry:
 
 
 _FIELDS = frozenset(f.name for f in fields(RecordEntry))
-_NUMERIC = ("timestamp", "duration_ms", "input_tokens", "output_tokens", "tokens", "cost_usd")
-_HEADER = {"event_type": HEADER_EVENT, "format": "pyagent-trace", "format_version": FORMAT_VERSION}
+HEADER_LINE = {"event_type": HEADER_EVENT, "format": "pyagent-trace", "format_version": FORMAT_VERSION}
 
 
-_NUMBER_TYPES = frozenset(itertools.product((int, float), repeat=len(_NUMERIC)))
-"""Every valid combination of the numeric fields' types: one set lookup checks them all."""
-
-
-def _check(raw: dict[str, Any], path: str, line: int) -> None:
-    if type(raw.get("event_type")) is not str:
-        msg = f"{path}:{line}: entry has no string 'event_type'; every line needs one."
-        raise BadRecordingError(msg, path=path, line=line)
-    get = raw.get
-    if tuple([type(get(key, 0)) for key in _NUMERIC]) in _NUMBER_TYPES:
-        return
-    for key in _NUMERIC:
-        value = get(key, 0)
-        if type(value) is not int and type(value) is not float:
-            msg = f"{path}:{line}: {key!r} must be a number, found {value!r}."
-            raise BadRecordingError(msg, path=path, line=line)
+def _bad(path: str, line: int, problem: str) -> BadRecordingError:
+    hint = "" if problem.endswith(".") else f". {FIX_HINT}"
+    return BadRecordingError(f"{path}:{line}: {problem}{hint}", path=path, line=line)
 
 
 def _entry_from_dict(raw: dict[str, Any], path: str, line: int) -> RecordEntry:
-    _check(raw, path, line)
+    if type(raw.get("event_type")) is not str:
+        msg = f"{path}:{line}: entry has no string 'event_type'; every line needs one. {FIX_HINT}"
+        raise BadRecordingError(msg, path=path, line=line)
     if _FIELDS.issuperset(raw):
-        return RecordEntry(**raw)
-    known = {k: v for k, v in raw.items() if k in _FIELDS}
-    extra = {k: v for k, v in raw.items() if k not in _FIELDS}
-    known["metadata"] = {**known.get("metadata", {}), **extra}
-    return RecordEntry(**known)
+        entry = RecordEntry(**raw)
+    else:
+        known = {k: v for k, v in raw.items() if k in _FIELDS}
+        metadata = known.get("metadata", {})
+        if type(metadata) is not dict:
+            raise _bad(path, line, f"'metadata' must be a JSON object, found {metadata!r:.60}")
+        known["metadata"] = {**metadata, **{k: v for k, v in raw.items() if k not in _FIELDS}}
+        entry = RecordEntry(**known)
+    problem = entry_problem(entry)
+    if problem is not None:
+        raise _bad(path, line, problem)
+    return entry
 
 
 def _check_header(row: dict[str, Any], path: str, line: int) -> None:
-    version = row.get("format_version")
-    if type(version) is not int or version > FORMAT_VERSION:
-        msg = (
-            f"{path}:{line}: recording format version {version!r} is newer than this "
-            f"pyagent-trace reads ({FORMAT_VERSION}); upgrade pyagent-trace."
-        )
-        raise BadRecordingError(msg, path=path, line=line)
+    problem = header_problem(row, FORMAT_VERSION)
+    if problem is not None:
+        raise _bad(path, line, problem)
 
 
 def entries_from_rows(rows: Iterable[tuple[int, dict[str, Any]]], path: str = "<memory>") -> list[RecordEntry]:
@@ -133,15 +125,23 @@ def _gc_paused() -> Iterator[None]:
 
 def load_entries(path: str | os.PathLike[str]) -> list[RecordEntry]:
     """Read a recording; errors name the file and line."""
-    file_path = Path(path)
-    if not file_path.exists():
+    file_path = path if isinstance(path, Path) else Path(path)
+    try:
+        return entries_from_rows(iter_jsonl(file_path), str(file_path))
+    except FileNotFoundError:  # from the open: no separate stat per file
         msg = f"Recording {str(file_path)!r} does not exist. Check the path, or record it first."
-        raise FileNotFoundError(msg)
-    return entries_from_rows(iter_jsonl(file_path), str(file_path))
+        raise FileNotFoundError(msg) from None
 
 
 def save_entries(path: str | os.PathLike[str], entries: Iterable[RecordEntry]) -> Path:
-    """Write a recording atomically, header first."""
+    """Write a recording atomically, header first; an entry the schema refuses (see
+    ``_schema``) is a ConfigError naming it, and nothing is written."""
     target = Path(path)
-    atomic_write_bytes(target, dump_lines([_HEADER, *entries]))
+    entries = list(entries)
+    for index, entry in enumerate(entries):
+        problem = entry_problem(entry)
+        if problem is not None:
+            msg = f"Cannot write {target}: entry {index + 1} ({entry.event_type!r}): {problem}. Nothing was written."
+            raise ConfigError(msg)
+    atomic_write_bytes(target, dump_lines([HEADER_LINE, *entries]))
     return target

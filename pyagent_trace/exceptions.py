@@ -12,6 +12,7 @@ __all__ = [
     "BadReportError",
     "BudgetExceededError",
     "CassetteMissingError",
+    "CassetteWriteError",
     "ConfigError",
     "NetworkBlockedError",
     "PyAgentTraceError",
@@ -49,6 +50,17 @@ class BadReportError(PyAgentTraceError, ValueError):
 
 class CassetteMissingError(PyAgentTraceError, FileNotFoundError):
     """Replay was asked for a cassette that does not exist."""
+
+
+class CassetteWriteError(PyAgentTraceError, OSError):
+    """A cassette could not be written; ``rescued`` is where its recorded calls were saved instead."""
+
+    def __init__(self, message: str, *, rescued: str | None = None) -> None:
+        super().__init__(message)
+        self.rescued = rescued
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class ReplayMismatchError(PyAgentTraceError, AssertionError):

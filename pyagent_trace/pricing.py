@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime
 import math
-import operator
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from types import MappingProxyType
 
+from pyagent_trace._schema import validate_tokens
 from pyagent_trace.exceptions import ConfigError
 
 __all__ = ["DEFAULT_PRICES", "ModelPrice", "PriceSpec", "PriceTable", "price_table", "validate_tokens"]
@@ -82,23 +82,6 @@ _ALIASES: Mapping[str, str] = {
     "claude-opus-4-0": "claude-opus-4",
     "claude-sonnet-4-0": "claude-sonnet-4",
 }
-
-
-def validate_tokens(name: str, value: object) -> int:
-    """A token count as an int. Integral floats pass (JSON gives 450.0); bools do not."""
-    if isinstance(value, float):
-        if not value.is_integer():
-            msg = f"{name}={value!r}: a token count must be a whole number."
-            raise ConfigError(msg)
-        value = int(value)
-    if isinstance(value, bool) or not hasattr(value, "__index__"):
-        msg = f"{name}={value!r}: a token count must be an int."
-        raise TypeError(msg)
-    count = operator.index(value)  # also numpy ints and friends
-    if count < 0:
-        msg = f"{name}={count!r}: a token count cannot be negative."
-        raise ConfigError(msg)
-    return count
 
 
 class PriceTable:

@@ -22,6 +22,7 @@ from pyagent_trace._recording import (
     load_entries,
     save_entries,
 )
+from pyagent_trace._schema import validate_ms, validate_tokens, validate_usd
 from pyagent_trace._tokens import count_tokens
 from pyagent_trace.events import TraceEvent
 from pyagent_trace.exceptions import ConfigError
@@ -96,9 +97,19 @@ class Recorder:
             input_tokens = sum(count_tokens(str(m.get("content", ""))) for m in plain)
         if output_tokens is None:
             output_tokens = count_tokens(response)
-        for name, value in (("input_tokens", input_tokens), ("output_tokens", output_tokens)):
-            if value < 0:
-                msg = f"record_llm_call({name}={value!r}): token counts cannot be negative."
+        try:  # refused here, before anything is kept or written
+            input_tokens = validate_tokens("input_tokens", input_tokens)
+            output_tokens = validate_tokens("output_tokens", output_tokens)
+            if cost_usd is not None:
+                cost_usd = validate_usd("cost_usd", cost_usd)
+            duration_ms = validate_ms("duration_ms", duration_ms)
+            if timestamp is not None:
+                timestamp = validate_ms("timestamp", timestamp)
+        except (TypeError, ConfigError) as err:  # one error type, naming the call and the argument
+            raise ConfigError(f"record_llm_call: {err}") from None
+        for name, value in (("agent_name", agent_name), ("model", model)):
+            if not isinstance(value, str):
+                msg = f"record_llm_call({name}={value!r}) must be a str, got {type(value).__name__}."
                 raise ConfigError(msg)
         priced = True
         if cost_usd is None:

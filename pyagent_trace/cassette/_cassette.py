@@ -389,10 +389,16 @@ class Cassette:
         if not self.recorded or self.written or not self.mode.writes:
             return False
         keep_existing = self.mode is RecordMode.NEW
-        write_cassette(
-            self.path, self.recorded, keep_existing=keep_existing, recorded_by=self.recorded_by, previous=self._previous
-        )
-        self.written = True
+        try:
+            write_cassette(
+                self.path,
+                self.recorded,
+                keep_existing=keep_existing,
+                recorded_by=self.recorded_by,
+                previous=self._previous,
+            )
+        finally:  # written, or saved to a rescue file (CassetteWriteError): never twice
+            self.written = True
         return True
 
 

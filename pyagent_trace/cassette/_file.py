@@ -18,14 +18,16 @@ import hashlib
 import os
 import stat
 import tempfile
+import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 
-from pyagent_trace._recording import RecordEntry, load_entries, save_entries
-from pyagent_trace.exceptions import BadRecordingError, ConfigError
+from pyagent_trace._jsonl_io import atomic_write_bytes, dump_lines, not_regular
+from pyagent_trace._recording import HEADER_LINE, RecordEntry, load_entries, save_entries
+from pyagent_trace.exceptions import BadRecordingError, CassetteWriteError, ConfigError
 from pyagent_trace.http._convert import TIME_TO_FIRST_CHUNK, without_volatile
 
 __all__ = ["cassette_lock", "check_cassette_path", "own_part", "read_cassette", "write_cassette"]
@@ -40,9 +42,16 @@ def own_part(entries: list[RecordEntry], recorded_by: str | None) -> list[Record
 
 
 def check_cassette_path(path: Path) -> bool:
-    """Whether the cassette file exists; refuses a path that is neither a regular file nor
-    absent (a FIFO would hang the read, a symlink loop would fail deep inside pathlib).
+    """Whether the cassette file exists; refuses a path that does not end in ``.jsonl`` (a
+    marker naming ``helpers.py`` must never overwrite it) or that is neither a regular file
+    nor absent (a FIFO would hang the read, a symlink loop would fail deep inside pathlib).
     One ``stat``: this runs for every cassette test."""
+    if path.suffix != ".jsonl":
+        msg = (
+            f"Cassette path {path} does not end in .jsonl; pyagent-trace reads and writes only .jsonl "
+            f"cassettes, so it never writes over another file. Name the cassette e.g. {path.stem}.jsonl."
+        )
+        raise ConfigError(msg)
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
@@ -54,8 +63,7 @@ def check_cassette_path(path: Path) -> bool:
         msg = f"Cassette path {path} cannot be resolved ({err.strerror}); point the cassette at a .jsonl file."
         raise ConfigError(msg) from None
     if not stat.S_ISREG(mode):
-        msg = f"Cassette path {path} is not a regular file; give the cassette a .jsonl file name of its own."
-        raise ConfigError(msg)
+        raise ConfigError(f"Cassette path {not_regular(path, mode)}")
     return True
 
 
@@ -76,13 +84,26 @@ def read_cassette(path: Path, *, rerecording: bool = False) -> list[RecordEntry]
         raise ConfigError(msg) from None
 
 
+def _lock_folder() -> Path:
+    """This user's lock folder in the temp folder (no clutter beside the cassettes). Per user:
+    a folder shared by all would be created by the first user with their umask (0755), and
+    nobody else could take a lock in it."""
+    folder = Path(tempfile.gettempdir()) / f"pyagent-trace-locks-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        info = folder.lstat()
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+            msg = f"Lock folder {folder} is not a folder of yours; remove it, or point TMPDIR at a folder of your own."
+            raise ConfigError(msg) from None
+    return folder
+
+
 @contextlib.contextmanager
 def cassette_lock(path: Path) -> Iterator[None]:
-    """An inter-process lock for ``path``, kept in the temp folder (no clutter beside it)."""
+    """An inter-process lock for ``path``, in this user's lock folder (see ``_lock_folder``)."""
     digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24]
-    lock_dir = Path(tempfile.gettempdir()) / "pyagent-trace-locks"
-    lock_dir.mkdir(exist_ok=True)
-    fd = os.open(lock_dir / f"{digest}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(_lock_folder() / f"{digest}.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -133,22 +154,70 @@ def write_cassette(
     ``previous`` is the file as the test found it before its first attempt: a rerun
     writes against it, not against what a failed attempt wrote (ignored for shared
     cassettes, whose other tests' parts must be read fresh).
+
+    When the file cannot be written (disk full, read-only folder, no permission), the
+    calls, which were paid for, are saved to a rescue file and a CassetteWriteError names it.
     """
-    with cassette_lock(path):
-        try:
-            if previous is not None and recorded_by is None:
-                old = previous
+    entries = recorded
+    try:
+        check_cassette_path(path)  # again: the path may have changed while the test ran
+        with cassette_lock(path):
+            try:
+                if previous is not None and recorded_by is None:
+                    old = previous
+                else:
+                    old = load_entries(path) if path.exists() else []
+            except ValueError:  # a corrupt file being re-recorded: nothing in it to keep
+                old = []
+            if keep_existing:
+                base = old
+            elif recorded_by is not None:
+                base = [e for e in old if e.metadata.get("recorded_by") != recorded_by]
             else:
-                old = load_entries(path) if path.exists() else []
-        except ValueError:  # a corrupt file being re-recorded: nothing in it to keep
-            old = []
-        if keep_existing:
-            base = old
-        elif recorded_by is not None:
-            base = [e for e in old if e.metadata.get("recorded_by") != recorded_by]
-        else:
-            base = []
-        entries = [*base, *_stabilised(recorded, old)]
-        if recorded_by is not None:  # by test, whichever worker wrote first: re-records stay identical
-            entries.sort(key=lambda e: str(e.metadata.get("recorded_by", "")))
-        save_entries(path, entries)
+                base = []
+            entries = [*base, *_stabilised(recorded, old)]
+            if recorded_by is not None:  # by test, whichever worker wrote first: re-records stay identical
+                entries.sort(key=lambda e: str(e.metadata.get("recorded_by", "")))
+            save_entries(path, entries)
+    except (OSError, ConfigError) as err:
+        reason = (err.strerror or str(err)) if isinstance(err, OSError) else str(err)
+        raise _rescued(path, entries, len(recorded), reason) from None
+
+
+RESCUE_DIR = Path(".pyagent-trace") / "rescued"
+"""Where calls go when their cassette cannot be written: under the working directory (the
+project, where people look), else under the system temp folder."""
+
+
+def _rescue_folders() -> list[Path]:
+    return [Path.cwd() / RESCUE_DIR, Path(tempfile.gettempdir()) / f"pyagent-trace-rescued-{os.getuid()}"]
+
+
+def _rescued(path: Path, entries: list[RecordEntry], count: int, reason: str) -> CassetteWriteError:
+    """Save ``entries`` (the cassette as it should have been written) to a rescue file, and the
+    one-line error that says what failed and where the calls are."""
+    name = f"{path.stem}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.jsonl"
+    calls = f"{count} recorded call{'s' * (count != 1)}"
+    failures = []
+    for folder in _rescue_folders():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            ignore = folder.parent / ".gitignore"
+            if folder.parent.name == RESCUE_DIR.parts[0] and not ignore.exists():
+                ignore.write_text("# pyagent-trace's local files (rescued recordings)\n*\n")
+            atomic_write_bytes(folder / name, dump_lines([HEADER_LINE, *entries]))
+        except OSError as err:
+            failures.append(f"{folder}: {err.strerror or err}")
+            continue
+        rescue = folder / name
+        msg = (
+            f"Cassette {path} could not be written ({reason}). The {calls} {'was' if count == 1 else 'were'} "
+            f"saved to {rescue}; "
+            f"fix the cause, then move that file to {path}."
+        )
+        return CassetteWriteError(msg, rescued=str(rescue))
+    msg = (
+        f"Cassette {path} could not be written ({reason}), and the {calls} could not be saved "
+        f"elsewhere either ({'; '.join(failures)}). Free space or fix permissions, then record again."
+    )
+    return CassetteWriteError(msg)

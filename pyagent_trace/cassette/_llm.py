@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyagent_trace._messages import to_plain_messages
 from pyagent_trace._recording import LLM_CALL, RecordEntry
+from pyagent_trace._schema import validate_tokens
 from pyagent_trace._tokens import count_tokens
 from pyagent_trace.exceptions import ConfigError, PyAgentTraceError, ReplayExhaustedError
 
@@ -45,7 +46,11 @@ def _usage_number(usage: Any, *names: str) -> int | None:
     for name in names:
         value = usage.get(name) if isinstance(usage, dict) else getattr(usage, name, None)
         if isinstance(value, int):
-            return value
+            try:  # refused here, at the call, not when the cassette is written
+                return validate_tokens(f"usage.{name}", value)
+            except (TypeError, ConfigError) as err:
+                msg = f"The real LLM reported {err}"
+                raise ConfigError(msg) from None
     return None
 
 

@@ -33,7 +33,7 @@ def read_error(path: Path, err: Exception) -> str:
     """What went wrong reading ``path``, and what to do about it."""
     if isinstance(err, BadRecordingError) and err.line == 1 and "JSON" in str(err):
         return (
-            f"{str(path)!r} is not a JSONL trace file: its first line is not a JSON object. "
+            f"{path}:1: this is not a JSONL trace file: its first line is not a JSON object. "
             "Give a recording, a cassette or JsonlExporter output (one JSON object per line)."
         )
     if isinstance(err, FileNotFoundError | BadRecordingError):

@@ -13,6 +13,7 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
+from pyagent_trace._jsonl_io import TMP_DIR
 from pyagent_trace._recording import RecordEntry, load_entries, save_entries
 from pyagent_trace.cli import app
 from pyagent_trace.cli._report import timeline
@@ -317,7 +318,8 @@ def test_scrub_rewrites_the_cassette_and_lists_what_it_removed(runner, tmp_path)
     http = load_entries(path)[1].metadata["http"]
     assert http["request"]["headers"]["authorization"] == ["<redacted>"]
     assert http["request"]["body"] == {"messages": [{"role": "user", "content": "hi"}]}
-    assert [p.name for p in tmp_path.iterdir()] == ["cassette.jsonl"]  # no temporary file left
+    assert [p.name for p in tmp_path.iterdir() if p.name != TMP_DIR] == ["cassette.jsonl"]
+    assert list((tmp_path / TMP_DIR).glob("*.tmp")) == []  # no temporary file left
     again = runner.invoke(app, ["scrub", str(path)])
     assert (again.exit_code, again.stdout.strip()) == (0, f"{path}: nothing to scrub.")
 
@@ -355,10 +357,12 @@ def test_scrub_check_on_a_clean_file_exits_0(runner, debate):
 def test_scrub_takes_extra_headers_query_params_and_body_paths(runner, tmp_path):
     http = {
         "request": {
+            "method": "GET",
             "url": "https://x.test/?session=s1",
             "headers": {"X-Team-Secret": ["t"]},
             "body": {"auth": {"pin": "1"}},
-        }
+        },
+        "response": {"status": 200},
     }
     path = save_entries(tmp_path / "c.jsonl", [RecordEntry("http_interaction", metadata={"http": http})])
     args = ["scrub", str(path), "--header", "x-team-secret", "--query", "session", "--body-path", "auth.pin"]
@@ -366,6 +370,7 @@ def test_scrub_takes_extra_headers_query_params_and_body_paths(runner, tmp_path)
     assert result.exit_code == 0, result.output
     scrubbed = load_entries(path)[0].metadata["http"]["request"]
     assert scrubbed == {
+        "method": "GET",
         "url": "https://x.test/?session=<redacted>",
         "headers": {"X-Team-Secret": ["<redacted>"]},
         "body": {"auth": {"pin": "<redacted>"}},

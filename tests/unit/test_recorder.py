@@ -9,6 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from pyagent_trace._jsonl_io import TMP_DIR
 from pyagent_trace.events import TraceEvent
 from pyagent_trace.exceptions import BadRecordingError, ConfigError
 from pyagent_trace.recorder import FORMAT_VERSION, RecordEntry, Recorder
@@ -126,7 +127,8 @@ def test_save_is_atomic_and_leaves_no_temporary_file(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         Recorder().save(path)
     assert path.read_bytes() == before, "the old recording survives a failed write"
-    assert [p.name for p in tmp_path.iterdir()] == ["run.jsonl"]
+    assert [p.name for p in tmp_path.iterdir() if p.name != TMP_DIR] == ["run.jsonl"]
+    assert list((tmp_path / TMP_DIR).glob("*.tmp")) == []
 
 
 def test_load_names_the_file_and_line_of_invalid_json(tmp_path):
@@ -161,7 +163,7 @@ def test_load_rejects_an_entry_without_event_type(tmp_path):
 def test_load_rejects_non_numeric_token_counts(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text('{"event_type": "llm_call", "input_tokens": "many"}\n')
-    with pytest.raises(BadRecordingError, match=r"bad\.jsonl:1: 'input_tokens' must be a number"):
+    with pytest.raises(BadRecordingError, match=r"bad\.jsonl:1: 'input_tokens' must be a whole number"):
         Recorder.load(path)
 
 

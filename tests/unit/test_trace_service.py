@@ -154,7 +154,8 @@ def test_http_cassette_entries_take_their_messages_from_the_request_body(tmp_pat
     ],
 )
 def test_request_body_shapes_of_the_three_providers(tmp_path, body, expected):
-    entry = RecordEntry("http_interaction", metadata={"http": {"request": {"body": body}}})
+    http = {"request": {"method": "POST", "url": "https://x.test/", "body": body}, "response": {"status": 200}}
+    entry = RecordEntry("http_interaction", metadata={"http": http})
     (span,) = load_spans(save_entries(tmp_path / "h.jsonl", [entry]))
     assert span.messages == expected
 
@@ -236,7 +237,7 @@ def test_summary_does_not_count_a_call_twice_when_a_file_has_both_kinds(tmp_path
 def test_loading_errors_name_the_file_and_line(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes(b'{"event_type": "llm_call"}\n{"event_type": "llm_call", "tokens": "x"}\n')
-    with pytest.raises(BadRecordingError, match=r"bad\.jsonl:2: 'tokens' must be a number"):
+    with pytest.raises(BadRecordingError, match=r"bad\.jsonl:2: 'tokens' must be a whole number"):
         load_spans(bad)
     with pytest.raises(FileNotFoundError, match=r"missing\.jsonl.*does not exist"):
         TraceService().load(tmp_path / "missing.jsonl")
