@@ -40,9 +40,10 @@ from pyagent_trace.exceptions import (
 from pyagent_trace.record_mode import MatchMode, RecordMode
 from pyagent_trace.replay import ReplayLLM
 
+from pyagent_trace.scrub import ScrubConfig, Scrubber
+
 if TYPE_CHECKING:
     from pyagent_trace.http import HttpCassette
-    from pyagent_trace.scrub import ScrubConfig
 
 __all__ = ["Cassette", "CassetteLLM"]
 
@@ -64,7 +65,9 @@ class Cassette:
         recorded_by: in a cassette several tests share, the id of the one this is for.
         baseline: the file's entries as read before (None: no file); read from ``path``
             when not given. A retried test passes the first attempt's baseline.
-        scrub, ignore_hosts: extra secret filters and hosts never recorded (HTTP level).
+        scrub: extra secret filters; every entry, LLM-level or HTTP, is scrubbed before it
+            is kept, and again at write time with every secret value learnt meanwhile.
+        ignore_hosts: hosts never recorded (HTTP level).
     """
 
     def __init__(
@@ -97,7 +100,9 @@ class Cassette:
         self.record_command = record_command
         self.rerecord_command = rerecord_command
         self.recorded_by = recorded_by
-        self._scrub = scrub
+        self.scrubber = Scrubber(scrub)
+        """The cassette's one scrubber: what it learns from one entry is redacted in all."""
+        self._scanned_at: dict[int, int] = {}  # id(entry) -> scrubber generation when scanned
         self._ignore_hosts = tuple(ignore_hosts)
         self.file_exists = baseline is not None
         self._previous = baseline or []
@@ -259,6 +264,8 @@ class Cassette:
             prices=self.tracker.prices,
             recorded_by=self.recorded_by,
         )
+        entry = self.scrubber.entry(entry)[0]
+        self._scanned_at[id(entry)] = self.scrubber.generation
         self.recorded.append(entry)
         self.account(entry, replayed=False)
 
@@ -308,7 +315,7 @@ class Cassette:
             on_record=self._http_recorded,
             on_replay=lambda entry: self._http_accounted(entry, replayed=True),
             rerecord_hint=hint,
-            scrub=self._scrub,
+            scrub=self.scrubber,
             ignore_hosts=self._ignore_hosts,
         )
         http.__enter__()
@@ -334,6 +341,7 @@ class Cassette:
             return
         if self.recorded_by:
             entry.metadata["recorded_by"] = self.recorded_by
+        self._scanned_at[id(entry)] = self.scrubber.generation
         self.recorded.append(entry)
         self._http_accounted(entry, replayed=False)
 
@@ -365,11 +373,21 @@ class Cassette:
         if not self.recorded or self.written:
             return False
         keep_existing = self.mode is RecordMode.NEW
+        self._rescan()
         write_cassette(
             self.path, self.recorded, keep_existing=keep_existing, recorded_by=self.recorded_by, previous=self._previous
         )
         self.written = True
         return True
+
+
+    def _rescan(self) -> None:
+        """Entries scanned before the scrubber learnt its last secret value are scanned
+        again: a key learnt from a later request is redacted where it echoed earlier."""
+        generation = self.scrubber.generation
+        for index, entry in enumerate(self.recorded):
+            if self._scanned_at.get(id(entry), -1) < generation:
+                self.recorded[index] = self.scrubber.entry(entry)[0]
 
 
 def _is_llm(entry: RecordEntry) -> bool:
