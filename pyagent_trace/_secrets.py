@@ -9,7 +9,6 @@ PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distri
 from __future__ import annotations
 
 import functools
-import re
 
 __all__ = [
     "HINTS",

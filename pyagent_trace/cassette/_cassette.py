@@ -39,8 +39,7 @@ from pyagent_trace.exceptions import (
 )
 from pyagent_trace.record_mode import MatchMode, RecordMode
 from pyagent_trace.replay import ReplayLLM
-
-from pyagent_trace.scrub import ScrubConfig, Scrubber
+from pyagent_trace.scrub import Scrubber, ScrubConfig
 
 if TYPE_CHECKING:
     from pyagent_trace.http import HttpCassette
@@ -379,7 +378,6 @@ class Cassette:
         )
         self.written = True
         return True
-
 
     def _rescan(self) -> None:
         """Entries scanned before the scrubber learnt its last secret value are scanned

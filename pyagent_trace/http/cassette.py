@@ -42,7 +42,7 @@ from pyagent_trace.http._matching import (
 )
 from pyagent_trace.pricing import DEFAULT_PRICES, PriceTable
 from pyagent_trace.record_mode import RecordMode
-from pyagent_trace.scrub import ScrubConfig, Scrubber
+from pyagent_trace.scrub import Scrubber, ScrubConfig
 
 __all__ = ["HttpCassette", "RecordMode"]
 

@@ -161,7 +161,11 @@ def test_a_body_path_that_does_not_exist_or_meets_a_string_body_is_ignored():
         (f"my key is {OPENAI_KEY}.", "my key is <redacted:openai-key>.", "openai-key"),
         (f"key={ANTHROPIC_KEY}", "key=<redacted:anthropic-key>", "anthropic-key"),
         (f"use {GOOGLE_KEY} here", "use <redacted:google-api-key> here", "google-api-key"),
-        ("Authorization: Bearer eyJhbGciOi.J9x2a1b3c4", "Authorization: Bearer <redacted:bearer-token>", "bearer-token"),
+        (
+            "Authorization: Bearer eyJhbGciOi.J9x2a1b3c4",
+            "Authorization: Bearer <redacted:bearer-token>",
+            "bearer-token",
+        ),
         ("bearer abcdefgh12345678", "bearer <redacted:bearer-token>", "bearer-token"),
     ],
 )
