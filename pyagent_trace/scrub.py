@@ -33,7 +33,7 @@ from urllib.parse import unquote_plus
 import orjson
 
 from pyagent_trace._recording import RecordEntry
-from pyagent_trace._secrets import HINTS, KEY_PATTERN, REDACTED, is_placeholder, is_secret_name, placeholder
+from pyagent_trace._secrets import REDACTED, SHAPES, is_placeholder, is_secret_name, placeholder
 from pyagent_trace.exceptions import ConfigError
 
 __all__ = [
@@ -136,8 +136,12 @@ class Found(NamedTuple):
         return self.where if self.kind in _BY_NAME else f"{self.kind} in {self.where}"
 
 
-def _label(trail: list[str]) -> str:
-    return "".join(trail).lstrip(".")
+def _label(trail: list[Any]) -> str:
+    """``messages[0].content`` from a trail: its root, then dict keys and list indexes
+    (formatted only when something is found: the walk itself just pushes and pops)."""
+    parts = [str(trail[0])] if trail else []
+    parts += [f"[{part}]" if type(part) is int else f".{part}" for part in trail[1:]]
+    return "".join(parts).lstrip(".")
 
 
 class Scrubber:
@@ -154,14 +158,14 @@ class Scrubber:
 
     # -- what is searched for ---------------------------------------------------------------
     def _compile(self) -> None:
-        values = sorted(self._values, key=len, reverse=True)
-        alternation = "|".join(re.escape(v) for v in values)
-        shapes = KEY_PATTERN if self.config.scan_patterns else ""
-        parts = [p for p in (f"(?P<value>{alternation})" if values else "", shapes) if p]
-        pattern = "|".join(parts)
-        self._regex = re.compile(pattern) if pattern else None
-        self._bregex = re.compile(pattern.encode()) if pattern else None
-        self._hints = (HINTS if self.config.scan_patterns else ()) + tuple(values)
+        self._by_length = sorted(self._values, key=len, reverse=True)  # "ab-long" before "ab"
+        shapes = SHAPES if self.config.scan_patterns else ()
+        groups: dict[str, list[int]] = {}
+        for index, (_, hints, _) in enumerate(shapes):
+            for hint in hints:
+                groups.setdefault(hint, []).append(index)
+        self._hint_groups = tuple((hint, tuple(indexes)) for hint, indexes in groups.items())
+        self._shapes = shapes
 
     def learn(self, value: str, label: str) -> None:
         """Remember a secret value (removed by name) to redact it wherever else it appears;
@@ -182,61 +186,69 @@ class Scrubber:
             self._compile()
 
     # -- strings ------------------------------------------------------------------------------
-    def _replacement(self, match: re.Match[str]) -> tuple[str, str]:
-        """(kind, text to put instead) of one match."""
-        kind = match.lastgroup or "secret"
-        if kind == "value":
-            return "secret-value", self._values.get(match.group(0), placeholder("secret"))
-        if kind == "bearer_token":
-            return "bearer-token", match.group("bearer_prefix") + placeholder("bearer-token")
-        kind = kind.replace("_", "-")
-        return kind, placeholder(kind)
+    def _spans(self, text: str) -> list[tuple[int, int, str, str]]:
+        """``(start, end, kind, placeholder)`` of every secret in ``text``, in order, not
+        overlapping: learnt values, then the key shapes whose hints the text contains."""
+        spans = []
+        for value in self._by_length:
+            start = text.find(value)
+            while start != -1:
+                spans.append((start, start + len(value), "secret-value", self._values[value]))
+                start = text.find(value, start + len(value))
+        wanted: set[int] = set()
+        for hint, indexes in self._hint_groups:
+            if hint in text:
+                wanted.update(indexes)
+        for index in sorted(wanted) if wanted else ():
+            kind, _, regex = self._shapes[index]
+            for match in regex.finditer(text):
+                start = match.start("token") if kind == "bearer-token" else match.start()
+                spans.append((start, match.end(), kind, placeholder(kind)))
+        if len(spans) < 2:
+            return spans
+        spans.sort(key=lambda span: (span[0], -span[1]))
+        kept = [spans[0]]
+        for span in spans[1:]:
+            if span[0] >= kept[-1][1]:
+                kept.append(span)
+        return kept
 
-    def _text(self, text: str, trail: list[str], found: list[Found]) -> str:
-        if len(text) < MIN_VALUE_LENGTH or self._regex is None or not any(h in text for h in self._hints):
+    @staticmethod
+    def _replaced(text: str, spans: list[tuple[int, int, str, str]]) -> str:
+        parts, last = [], 0
+        for start, end, _, new in spans:
+            parts += [text[last:start], new]
+            last = end
+        parts.append(text[last:])
+        return "".join(parts)
+
+    def _text(self, text: str, trail: list[Any], found: list[Found]) -> str:
+        if len(text) < MIN_VALUE_LENGTH:
             return text
-        kinds: list[str] = []
-
-        def replace(match: re.Match[str]) -> str:
-            kind, new = self._replacement(match)
-            kinds.append(kind)
-            return new
-
-        new = self._regex.sub(replace, text)
+        spans = self._spans(text)
+        if not spans:
+            return text
         where = _label(trail)
-        found.extend(Found(kind, where) for kind in dict.fromkeys(kinds))
-        return new
+        found.extend(Found(kind, where) for kind in dict.fromkeys(span[2] for span in spans))
+        return self._replaced(text, spans)
 
     def _bytes(self, data: bytes, where: str, found: list[Found]) -> bytes:
-        """Byte-level scan of a body that is not UTF-8: keys are ASCII, so they show
-        through any ASCII-compatible encoding."""
-        if self._bregex is None:
-            return data
-        kinds: list[str] = []
-
-        def replace(match: re.Match[bytes]) -> bytes:
-            as_text = self._regex.match(match.group(0).decode("utf-8", "replace")) if self._regex else None
-            kind, new = self._replacement(as_text) if as_text is not None else ("secret", placeholder("secret"))
-            kinds.append(kind)
-            return new.encode()
-
-        new = self._bregex.sub(replace, data)
-        found.extend(Found(kind, where) for kind in dict.fromkeys(kinds))
-        return new
+        """Byte-level scan of a body that is not UTF-8: keys are ASCII, so they show through
+        any ASCII-compatible encoding (latin-1 maps each byte to one character and back)."""
+        return self._text(data.decode("latin-1"), [where], found).encode("latin-1", "replace")
 
     def text(self, text: str) -> str:
         """``text`` with every secret redacted (for printing)."""
         return self._text(text, [], [])
 
     # -- any JSON-like value: field names, then strings --------------------------------------
-    def _secret_field(self, key: Any, item: Any, container: Mapping[Any, Any]) -> bool:
-        if type(item) is not str or not item or type(key) is not str or is_placeholder(item):
+    def _secret_field(self, key: Any, item: str, container: Mapping[Any, Any]) -> bool:
+        """Called for string items only (the caller checks: this runs for every dict item)."""
+        if not item or type(key) is not str or not (is_secret_name(key) or key.lower() in self.config.fields):
             return False
-        if not (is_secret_name(key) or key.lower() in self.config.fields):
-            return False
-        return "logprob" not in container  # logprobs name each generated token "token"
+        return not is_placeholder(item) and "logprob" not in container  # logprobs name each token "token"
 
-    def _walk(self, value: Any, trail: list[str], found: list[Found]) -> Any:
+    def _walk(self, value: Any, trail: list[Any], found: list[Found]) -> Any:
         """``value`` with secrets redacted; the same object when nothing changed."""
         kind = type(value)
         if kind is str:
@@ -244,8 +256,8 @@ class Scrubber:
         if kind is dict:
             changed: dict[Any, Any] | None = None
             for key, item in value.items():
-                trail.append(f".{key}")
-                if self._secret_field(key, item, value):
+                trail.append(key)
+                if type(item) is str and self._secret_field(key, item, value):
                     self.learn(item, str(key))
                     found.append(Found("secret-field", _label(trail)))
                     new: Any = REDACTED
@@ -259,7 +271,7 @@ class Scrubber:
         if kind is list:
             out: list[Any] | None = None
             for index, item in enumerate(value):
-                trail.append(f"[{index}]")
+                trail.append(index)
                 new = self._walk(item, trail, found)
                 trail.pop()
                 if new is not item:
@@ -271,7 +283,7 @@ class Scrubber:
     def value(self, value: Any, where: str = "") -> tuple[Any, list[Found]]:
         """Secret fields and secret strings redacted anywhere in a JSON-like value."""
         found: list[Found] = []
-        return self._walk(value, [where] if where else [], found), found
+        return self._walk(value, [where], found), found
 
     # -- HTTP interactions --------------------------------------------------------------------
     def _headers(self, headers: Any, where: str, found: list[Found]) -> Any:
@@ -368,13 +380,13 @@ class Scrubber:
             out["sse_events"] = self._stream(events, f"{name}.sse_events", found)
         return out
 
-    def _fields(self, value: Any, trail: list[str], found: list[Found]) -> Any:
+    def _fields(self, value: Any, trail: list[Any], found: list[Found]) -> Any:
         """Secret fields only (no string scan): learnt before the strings are scanned."""
         if type(value) is dict:
             changed: dict[Any, Any] | None = None
             for key, item in value.items():
-                trail.append(f".{key}")
-                if self._secret_field(key, item, value):
+                trail.append(key)
+                if type(item) is str and self._secret_field(key, item, value):
                     self.learn(item, str(key))
                     found.append(Found("secret-field", _label(trail)))
                     new: Any = REDACTED
@@ -386,12 +398,17 @@ class Scrubber:
                     changed[key] = new
             return value if changed is None else changed
         if type(value) is list:
-            items = []
+            out: list[Any] | None = None
             for index, item in enumerate(value):
-                trail.append(f"[{index}]")
-                items.append(self._fields(item, trail, found))
+                if type(item) is not dict and type(item) is not list:
+                    continue
+                trail.append(index)
+                new = self._fields(item, trail, found)
                 trail.pop()
-            return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+                if new is not item:
+                    out = out if out is not None else list(value)
+                    out[index] = new
+            return value if out is None else out
         return value
 
     def _base64(self, data: str, where: str, found: list[Found]) -> str:
@@ -417,27 +434,22 @@ class Scrubber:
                 if parsed:
                     docs[index] = parsed[0]
                     _text_leaves(parsed[0], index, leaves)
-        if len(leaves) < 2 or self._regex is None:
+        if len(leaves) < 2:
             return events
         texts = [container[key] for _, container, key in leaves]
         joined = "".join(texts)
-        if not any(h in joined for h in self._hints):
-            return events
         bounds, start = [], 0
         for text in texts:
             bounds.append((start, start + len(text)))
             start += len(text)
         edits: dict[int, list[tuple[int, int, str]]] = {}
-        for match in self._regex.finditer(joined):
-            kind, new = self._replacement(match)
-            lo = match.start() + (len(match.group("bearer_prefix")) if kind == "bearer-token" else 0)
-            new = new.removeprefix(match.group("bearer_prefix") or "") if kind == "bearer-token" else new
-            touched = [i for i, (a, b) in enumerate(bounds) if a < match.end() and b > lo]
+        for lo, hi, kind, new in self._spans(joined):
+            touched = [i for i, (a, b) in enumerate(bounds) if a < hi and b > lo]
             if len(touched) < 2:
                 continue  # inside one piece: the per-event scan removes it
             for position, i in enumerate(touched):
                 a, b = bounds[i]
-                edits.setdefault(i, []).append((max(lo, a) - a, min(match.end(), b) - a, new if position == 0 else ""))
+                edits.setdefault(i, []).append((max(lo, a) - a, min(hi, b) - a, new if position == 0 else ""))
             found.append(Found(kind, f"{where}[{leaves[touched[0]][0]}..{leaves[touched[-1]][0]}]"))
         if not edits:
             return events
@@ -463,7 +475,7 @@ class Scrubber:
             if name in out:
                 out[name] = self._side(out[name], name, found)
         if scan:
-            out = self._walk(out, [], found)
+            out = self._walk(out, [""], found)
         return out, found
 
     def entry(self, entry: RecordEntry, *, structured: bool = True) -> tuple[RecordEntry, list[Found]]:
@@ -495,7 +507,7 @@ class Scrubber:
             if http_found:
                 out = {**row, "metadata": {**metadata, "http": new_http}}  # type: ignore[dict-item]
                 found.extend(Found(f.kind, f"metadata.http.{f.where}") for f in http_found)
-        out = self._walk(out, [], found)
+        out = self._walk(out, [""], found)
         return out, found
 
 
