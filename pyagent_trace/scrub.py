@@ -248,11 +248,12 @@ class Scrubber:
             return False
         return not is_placeholder(item) and "logprob" not in container  # logprobs name each token "token"
 
-    def _walk(self, value: Any, trail: list[Any], found: list[Found]) -> Any:
-        """``value`` with secrets redacted; the same object when nothing changed."""
+    def _walk(self, value: Any, trail: list[Any], found: list[Found], scan: bool = True) -> Any:
+        """``value`` with secret fields redacted (their values learnt) and, when ``scan``,
+        secret strings too; the same object when nothing changed."""
         kind = type(value)
         if kind is str:
-            return self._text(value, trail, found)
+            return self._text(value, trail, found) if scan else value
         if kind is dict:
             changed: dict[Any, Any] | None = None
             for key, item in value.items():
@@ -262,7 +263,7 @@ class Scrubber:
                     found.append(Found("secret-field", _label(trail)))
                     new: Any = REDACTED
                 else:
-                    new = self._walk(item, trail, found)
+                    new = self._walk(item, trail, found, scan)
                 trail.pop()
                 if new is not item:
                     changed = changed if changed is not None else dict(value)
@@ -271,8 +272,10 @@ class Scrubber:
         if kind is list:
             out: list[Any] | None = None
             for index, item in enumerate(value):
+                if not scan and type(item) is not dict and type(item) is not list:
+                    continue
                 trail.append(index)
-                new = self._walk(item, trail, found)
+                new = self._walk(item, trail, found, scan)
                 trail.pop()
                 if new is not item:
                     out = out if out is not None else list(value)
@@ -369,47 +372,13 @@ class Scrubber:
         if type(body) is dict or type(body) is list:
             for path in self.config.body_paths:
                 body = self._path(body, path, f"{name}.body", found)
-            fields: list[Found] = []
-            body = self._fields(body, [f"{name}.body"], fields)
-            found.extend(fields)
-            out["body"] = body
+            out["body"] = self._walk(body, [f"{name}.body"], found, scan=False)  # learnt before any scan
         if type(side.get("body_base64")) is str:
             out["body_base64"] = self._base64(side["body_base64"], f"{name}.body_base64", found)
         events = side.get("sse_events")
         if type(events) is list and self.config.scan_patterns:
             out["sse_events"] = self._stream(events, f"{name}.sse_events", found)
         return out
-
-    def _fields(self, value: Any, trail: list[Any], found: list[Found]) -> Any:
-        """Secret fields only (no string scan): learnt before the strings are scanned."""
-        if type(value) is dict:
-            changed: dict[Any, Any] | None = None
-            for key, item in value.items():
-                trail.append(key)
-                if type(item) is str and self._secret_field(key, item, value):
-                    self.learn(item, str(key))
-                    found.append(Found("secret-field", _label(trail)))
-                    new: Any = REDACTED
-                else:
-                    new = self._fields(item, trail, found)
-                trail.pop()
-                if new is not item:
-                    changed = changed if changed is not None else dict(value)
-                    changed[key] = new
-            return value if changed is None else changed
-        if type(value) is list:
-            out: list[Any] | None = None
-            for index, item in enumerate(value):
-                if type(item) is not dict and type(item) is not list:
-                    continue
-                trail.append(index)
-                new = self._fields(item, trail, found)
-                trail.pop()
-                if new is not item:
-                    out = out if out is not None else list(value)
-                    out[index] = new
-            return value if out is None else out
-        return value
 
     def _base64(self, data: str, where: str, found: list[Found]) -> str:
         """A binary body: decoded, scanned at byte level, encoded again."""
