@@ -9,10 +9,11 @@ run, interleaved round by round (machine noise hits all alike):
 * ``before``: the scrubber this project had before the one scrubber (``scrub_http`` of the
   commit 3ea0af2: headers, query, body paths, shapes; no field names, no values, no
   stream assembly, no binary bodies), read from git.
-* ``record``: what recording does now per entry: ``Scrubber.http(scan=False)`` (by name,
-  learning values, stream pieces, binary bodies) then ``Scrubber.entry(structured=False)``
-  (every string of the entry by shape and by the learnt value), one scrubber for all
-  entries, as one cassette has.
+* ``record``: what recording does now per entry (``HttpCassette``):
+  ``Scrubber.http(scan=False, streams=False)`` (by name, learning values; binary bodies)
+  then ``Scrubber.entry(structured=False)`` (every string of the entry by shape and by the
+  learnt values; the stream's events only when its assembled text holds a secret), one
+  scrubber for all entries, as one cassette has.
 * ``cli``: ``Scrubber.entry`` of an entry read back (what ``scrub``/``audit`` do per line).
 * ``dumps``: ``orjson.dumps`` of the entry: the cost of writing it, for scale.
 * ``lookup before`` / ``lookup``: the replay path: the live request (method, url, body;
@@ -88,7 +89,7 @@ def main(rounds: int) -> None:
     def record() -> None:
         scrubber = Scrubber()
         for interaction, entry in zip(items, entries, strict=True):
-            scrubber.http(interaction, scan=False)
+            scrubber.http(interaction, scan=False, streams=False)
             scrubber.entry(entry, structured=False)
 
     def cli() -> None:

@@ -360,7 +360,7 @@ class Scrubber:
             return [self._path(item, rest, f"{trail}[{i}]", found) for i, item in enumerate(value)]
         return value
 
-    def _side(self, side: Any, name: str, found: list[Found]) -> Any:
+    def _side(self, side: Any, name: str, found: list[Found], streams: bool) -> Any:
         if type(side) is not dict:
             return side
         out = dict(side)
@@ -376,7 +376,7 @@ class Scrubber:
         if type(side.get("body_base64")) is str:
             out["body_base64"] = self._base64(side["body_base64"], f"{name}.body_base64", found)
         events = side.get("sse_events")
-        if type(events) is list and self.config.scan_patterns:
+        if streams and type(events) is list and self.config.scan_patterns:
             out["sse_events"] = self._stream(events, f"{name}.sse_events", found)
         return out
 
@@ -435,14 +435,17 @@ class Scrubber:
             out[index] = _with_data(events[index], docs[index])
         return out
 
-    def http(self, interaction: Mapping[str, Any], *, scan: bool = True) -> tuple[dict[str, Any], list[Found]]:
+    def http(
+        self, interaction: Mapping[str, Any], *, scan: bool = True, streams: bool = True
+    ) -> tuple[dict[str, Any], list[Found]]:
         """One ``{"request": …, "response": …}`` interaction: by name (learning the values),
-        the stream's assembled text, then (``scan``) every string by shape and value."""
+        (``streams``) secrets split across a stream's events, then (``scan``) every string
+        by shape and value."""
         found: list[Found] = []
         out = dict(interaction)
         for name in ("request", "response"):
             if name in out:
-                out[name] = self._side(out[name], name, found)
+                out[name] = self._side(out[name], name, found, streams)
         if scan:
             out = self._walk(out, [""], found)
         return out, found
@@ -453,8 +456,13 @@ class Scrubber:
         found: list[Found] = []
         changes: dict[str, Any] = {}
         http = entry.metadata.get("http")
-        if structured and isinstance(http, Mapping):
-            new_http, http_found = self.http(http, scan=False)
+        if isinstance(http, Mapping):
+            new_http, http_found = self.http(http, scan=False, streams=False) if structured else (dict(http), [])
+            if type(entry.response) is str and self._spans(entry.response):
+                # A secret in the text the stream assembles may have come in pieces. (Parsing
+                # every event costs ~0.5 ms a stream: only done when there is something.)
+                response = self._side(new_http.get("response"), "response", http_found, streams=True)
+                new_http = {**new_http, "response": response} if "response" in new_http else new_http
             if http_found:
                 changes["metadata"] = {**entry.metadata, "http": new_http}
                 found.extend(Found(f.kind, f"metadata.http.{f.where}") for f in http_found)

@@ -214,7 +214,7 @@ class HttpCassette:
             # The client of a recorded stream gets it event by event too, as on replay.
             self._local.chunks = [e.encode("utf-8") for e in stored["sse_events"]]
         with self._lock:  # the scrubber learns secret values: one interaction at a time
-            interaction, _ = self.scrubber.http(interaction, scan=False)
+            interaction, _ = self.scrubber.http(interaction, scan=False, streams=False)
             entry = build_entry(interaction, timestamp=time.time(), duration_ms=duration_ms, prices=self._prices,
                                 agent_name=current_agent_name())  # fmt: skip
             entry = self.scrubber.entry(entry, structured=False)[0]  # the assembled text too
