@@ -64,6 +64,7 @@ ones ("1", "abc") would redact ordinary text."""
 _BY_NAME = frozenset({"secret-header", "secret-query-param", "secret-field", "url-password"})
 _TEXT_KEYS = frozenset({"text", "content", "delta", "partial_json", "arguments", "thinking", "refusal"})
 """Keys of the pieces of text a stream sends event by event (OpenAI, Anthropic, Gemini)."""
+_CLEAN_MAX_LENGTH, _CLEAN_MAX_STRINGS = 4096, 4096
 _SCHEMES = re.compile(r"^(?:bearer|basic|token|apikey|key)\s+", re.IGNORECASE)
 
 
@@ -166,6 +167,8 @@ class Scrubber:
                 groups.setdefault(hint, []).append(index)
         self._hint_groups = tuple((hint, tuple(indexes)) for hint, indexes in groups.items())
         self._shapes = shapes
+        self._clean: set[str] = set()
+        """Strings found clean since the last value was learnt (replay asks the same prompts)."""
 
     def learn(self, value: str, label: str) -> None:
         """Remember a secret value (removed by name) to redact it wherever else it appears;
@@ -223,10 +226,12 @@ class Scrubber:
         return "".join(parts)
 
     def _text(self, text: str, trail: list[Any], found: list[Found]) -> str:
-        if len(text) < MIN_VALUE_LENGTH:
+        if len(text) < MIN_VALUE_LENGTH or text in self._clean:
             return text
         spans = self._spans(text)
         if not spans:
+            if len(text) <= _CLEAN_MAX_LENGTH and len(self._clean) < _CLEAN_MAX_STRINGS:
+                self._clean.add(text)  # a system prompt is asked again and again
             return text
         where = _label(trail)
         found.extend(Found(kind, where) for kind in dict.fromkeys(span[2] for span in spans))

@@ -176,3 +176,16 @@ def test_re_recording_the_same_secrets_writes_the_same_bytes(fake_providers, tmp
 def _no_real_network(monkeypatch):
     monkeypatch.delenv("HTTP_PROXY", raising=False)
     monkeypatch.delenv("HTTPS_PROXY", raising=False)
+
+
+def test_an_llm_call_whose_prompt_holds_a_key_replays_from_the_scrubbed_cassette(tmp_path):
+    async def real_llm(messages: list[dict[str, Any]]) -> str:
+        return "done"
+
+    path = tmp_path / "c.jsonl"
+    ask = [{"role": "user", "content": f"deploy with {OPENAI_KEY}", "password": "pw-1234567890"}]
+    with Cassette(path, mode="all") as cassette:
+        asyncio.run(cassette.llm(real_llm, agent_name="ops", model="gpt-4o-mini")(ask))
+    with Cassette(path) as replay:  # the live prompt is scrubbed the same way before it is matched
+        assert asyncio.run(replay.llm(agent_name="ops")(ask)) == "done"
+    assert leaked(path, OPENAI_KEY, "pw-1234567890") == []
