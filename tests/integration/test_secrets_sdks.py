@@ -163,13 +163,15 @@ def test_re_recording_the_same_secrets_writes_the_same_bytes(fake_providers, tmp
     path = tmp_path / "c.jsonl"
     texts = []
     port = int(fake_providers.url.rsplit(":", 1)[1])
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"{OPENAI_KEY} {GOOGLE_KEY}"}]}
     for _ in range(2):
         fake_providers.stop()
         fake_providers.start(port)  # the same address, and the call numbers start again
         with Cassette(path, mode="all"):
-            ask_all(fake_providers.url, PROMPTS, stream=False)
+            httpx.post(f"{fake_providers.url}/v1/chat/completions", json=body, headers={"x-api-key": TENANT_VALUE})
         texts.append(path.read_bytes())
     assert texts[0] == texts[1]
+    assert leaked(path, OPENAI_KEY, GOOGLE_KEY, TENANT_VALUE) == []
 
 
 @pytest.fixture(autouse=True)
