@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import orjson
@@ -134,3 +135,14 @@ def test_recorded_names_are_printed_as_text_by_every_command(runner, tmp_path, a
 def test_printable_keeps_tabs_and_newlines_and_shows_controls_as_escapes():
     assert printable("a\tb\nc") == "a\tb\nc"
     assert printable(ESCAPES) == "\\x1b]0;pwned\\x07\\x1b[2J\\x9b31m\\u202e"
+
+
+def test_scrub_removes_every_planted_kind_so_that_audit_then_passes(runner, tmp_path):
+    binary = {"response": {"status": 200, "body_base64": base64.b64encode(b"\xff" + SECRETS["jwt"].encode()).decode()}}
+    entries = [call(content=secret, response=f"x {secret}") for secret in SECRETS.values()]
+    path = planted(tmp_path, *entries, call(http=binary), call(token="tok-123456789"))
+    assert runner.invoke(app, ["scrub", str(path)]).exit_code == 0
+    result = runner.invoke(app, ["audit", str(path)])
+    assert (result.exit_code, result.output) == (0, "No secrets in 1 file(s).\n")
+    text = path.read_text()
+    assert [kind for kind, secret in SECRETS.items() if secret.split("\n")[0] in text] == []
