@@ -226,6 +226,7 @@ class Cassette:
                     source=str(self.path),
                     rerecord_hint=f"Re-record the cassette with: {self.rerecord_command}",
                     on_replay=self._replayed,
+                    scrubber=self.scrubber,
                 )
                 if has_calls
                 else None

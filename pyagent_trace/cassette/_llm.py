@@ -102,8 +102,8 @@ class CassetteLLM:
         cassette = self._cassette
         replay = cassette.replay_for(self.agent_name)
         if replay is not None:
-            try:  # asked as it was stored: scrubbed (a key in a prompt is redacted on disk)
-                return replay.replay(cassette.scrubber.value(to_plain_messages(messages))[0]).response
+            try:
+                return replay.replay(messages).response
             except ReplayExhaustedError:
                 if not cassette.records_missing:
                     raise
