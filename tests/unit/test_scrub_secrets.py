@@ -180,3 +180,19 @@ def test_real_provider_traffic_loses_no_content_to_the_scrubber():
         if scrubbed["response"] != interaction["response"]:
             changed.append((row["file"], [str(f) for f in found]))
     assert changed == []
+
+
+def test_the_recorder_writes_no_key_and_replay_llm_still_finds_the_call(tmp_path):
+    from pyagent_trace.recorder import Recorder
+    from pyagent_trace.replay import ReplayLLM
+
+    recorder = Recorder()
+    asked = [{"role": "user", "content": f"use {SECRETS['openai-key']}", "password": "pw-1234567890"}]
+    recorder.record_llm_call("ops", asked, f"ok {SECRETS['slack-token']}", model="gpt-4o-mini")
+    recorder.record_llm_call("ops", [{"role": "user", "content": "again pw-1234567890"}], "done", model="gpt-4o-mini")
+    path = recorder.save(tmp_path / "run.jsonl")
+    text = path.read_text()
+    assert [s for s in (*SECRETS.values(), "pw-1234567890") if s in text] == []
+    assert "again <redacted:password>" in text  # learnt from the first call's field
+    replay = ReplayLLM(Recorder.load(path), "ops", match="messages")
+    assert replay.replay(asked).response == "ok <redacted:slack-token>"
