@@ -27,6 +27,7 @@ from pyagent_trace._tokens import count_tokens
 from pyagent_trace.events import TraceEvent
 from pyagent_trace.exceptions import ConfigError
 from pyagent_trace.replay import ReplayLLM
+from pyagent_trace.scrub import Scrubber
 
 if TYPE_CHECKING:
     from pyagent_trace.pricing import PriceSpec, PriceTable
@@ -46,7 +47,9 @@ class Recorder:
     """Collect a run's events in memory; ``save`` writes them as one JSONL recording.
 
     Thread-safe. Also a bus subscriber: ``bus.subscribe(recorder.export_event)`` keeps
-    agent_start/agent_end events beside the LLM calls.
+    agent_start/agent_end events beside the LLM calls. Every entry goes through one
+    scrubber as it is recorded (a key in a prompt never reaches the file), and again at
+    ``save`` if a secret value was learnt after it.
     """
 
     def __init__(self, *, prices: PriceTable | Mapping[str, PriceSpec] | None = None) -> None:
@@ -55,11 +58,16 @@ class Recorder:
         self._prices = prices
         self._entries: list[RecordEntry] = []
         self._lock = threading.Lock()
+        self._scrubber = Scrubber()
+        self._first_generation: int | None = None
         self._pattern = ""
         self._started_at: float | None = None
 
     def _append(self, entry: RecordEntry) -> RecordEntry:
         with self._lock:
+            entry = self._scrubber.entry(entry)[0]
+            if self._first_generation is None:
+                self._first_generation = self._scrubber.generation
             self._entries.append(entry)
         return entry
 
@@ -177,6 +185,10 @@ class Recorder:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write all entries to ``path`` atomically (parent folders created)."""
+        with self._lock:
+            if self._first_generation is not None and self._scrubber.generation != self._first_generation:
+                self._entries = [self._scrubber.entry(e)[0] for e in self._entries]  # values learnt late
+                self._first_generation = self._scrubber.generation
         return save_entries(path, self.entries)
 
     @staticmethod

@@ -18,6 +18,7 @@ from pyagent_trace._messages import render_messages, to_plain_messages
 from pyagent_trace._recording import LLM_CALL, RecordEntry, load_entries
 from pyagent_trace._replay_index import ReplayIndex, replay_miss
 from pyagent_trace.exceptions import ConfigError
+from pyagent_trace.scrub import Scrubber
 
 __all__ = ["ReplayLLM"]
 
@@ -51,6 +52,9 @@ class ReplayLLM:
         source: where the entries came from, for error messages.
         rerecord_hint: how to refresh the recording, appended to errors.
         on_replay: called with each entry handed out (cost tracking, events).
+        scrubber: how recorded calls were scrubbed (default: a ``Scrubber()``); the
+            messages asked are scrubbed the same way before they are matched, so a call
+            whose prompt held a key still finds its (redacted) recording.
     """
 
     def __init__(
@@ -63,6 +67,7 @@ class ReplayLLM:
         source: str = "<memory>",
         rerecord_hint: str = "Re-record it to capture the agent's current calls.",
         on_replay: Callable[[RecordEntry], None] | None = None,
+        scrubber: Scrubber | None = None,
     ) -> None:
         self._calls = [
             e for e in entries if e.event_type == LLM_CALL and (agent_name is None or e.agent_name == agent_name)
@@ -84,6 +89,7 @@ class ReplayLLM:
         self.source = source
         self._hint = rerecord_hint
         self._on_replay = on_replay
+        self._scrubber = scrubber if scrubber is not None else Scrubber()
         self._index = ReplayIndex(self._calls, _entry_key, _describe)
         self._model = self._calls[0].model if self._calls else "unknown"
 
@@ -106,7 +112,7 @@ class ReplayLLM:
     def replay(self, messages: Any) -> RecordEntry:
         """The recorded entry for this call; raises a readable error when there is none
         (recording exhausted, or messages that were never recorded)."""
-        actual = to_plain_messages(messages)
+        actual = self._scrubber.value(to_plain_messages(messages))[0]  # as recorded: scrubbed
         number = len(self._index.used) + 1
         if self.match == "messages":
             entry = self._index.take(messages_key(actual))

@@ -332,6 +332,7 @@ def cassette_for(item: pytest.Item, prices: Any = None) -> Cassette:
             headers=ini_list(config, "pyagent_trace_scrub_headers"),
             query=ini_list(config, "pyagent_trace_scrub_query"),
             body_paths=ini_list(config, "pyagent_trace_scrub_body_paths"),
+            fields=ini_list(config, "pyagent_trace_scrub_fields"),
         )
         state.http_settings = (scrub, tuple(ini_list(config, "pyagent_trace_ignore_hosts")))
     scrub, ignore_hosts = state.http_settings

@@ -39,6 +39,7 @@ HTTP_INI = {
     "pyagent_trace_scrub_headers": "More headers to redact in HTTP cassettes (Authorization, API keys, cookies are).",
     "pyagent_trace_scrub_query": "More query parameters to redact in HTTP cassettes (key=, token=… are).",
     "pyagent_trace_scrub_body_paths": "JSON body paths to redact in HTTP cassettes, e.g. auth.token, items.*.secret.",
+    "pyagent_trace_scrub_fields": "More JSON field names to redact at any depth (api_key, password, token… are).",
     "pyagent_trace_ignore_hosts": "Hosts (or host:port) whose HTTP traffic is never recorded nor replayed.",
 }
 _MODE_HELP = (

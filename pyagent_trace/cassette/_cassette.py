@@ -39,10 +39,10 @@ from pyagent_trace.exceptions import (
 )
 from pyagent_trace.record_mode import MatchMode, RecordMode
 from pyagent_trace.replay import ReplayLLM
+from pyagent_trace.scrub import Scrubber, ScrubConfig
 
 if TYPE_CHECKING:
     from pyagent_trace.http import HttpCassette
-    from pyagent_trace.scrub import ScrubConfig
 
 __all__ = ["Cassette", "CassetteLLM"]
 
@@ -69,7 +69,9 @@ class Cassette:
         recorded_by: in a cassette several tests share, the id of the one this is for.
         baseline: the file's entries as read before (None: no file); read from ``path``
             when not given. A retried test passes the first attempt's baseline.
-        scrub, ignore_hosts: extra secret filters and hosts never recorded (HTTP level).
+        scrub: extra secret filters; every entry, LLM-level or HTTP, is scrubbed before it
+            is kept, and again at write time with every secret value learnt meanwhile.
+        ignore_hosts: hosts never recorded (HTTP level).
     """
 
     def __init__(
@@ -102,7 +104,9 @@ class Cassette:
         self.record_command = record_command
         self.rerecord_command = rerecord_command
         self.recorded_by = recorded_by
-        self._scrub = scrub
+        self.scrubber = Scrubber(scrub)
+        """The cassette's one scrubber: what it learns from one entry is redacted in all."""
+        self._scanned_at: dict[int, int] = {}  # id(entry) -> scrubber generation when scanned
         self._ignore_hosts = tuple(ignore_hosts)
         self.file_exists = baseline is not None
         self._previous = baseline or []
@@ -242,6 +246,7 @@ class Cassette:
                     source=str(self.path),
                     rerecord_hint=f"Re-record the cassette with: {self.rerecord_command}",
                     on_replay=self._replayed,
+                    scrubber=self.scrubber,
                 )
                 if has_calls
                 else None
@@ -279,6 +284,8 @@ class Cassette:
             prices=self.tracker.prices,
             recorded_by=self.recorded_by,
         )
+        entry = self.scrubber.entry(entry)[0]
+        self._scanned_at[id(entry)] = self.scrubber.generation
         self.recorded.append(entry)
         self.account(entry, replayed=False)
 
@@ -331,7 +338,7 @@ class Cassette:
             on_record=self._http_recorded,
             on_replay=lambda entry: self._http_accounted(entry, replayed=True),
             rerecord_hint=hint,
-            scrub=self._scrub,
+            scrub=self.scrubber,
             ignore_hosts=self._ignore_hosts,
         )
         http.__enter__()
@@ -357,6 +364,7 @@ class Cassette:
             return
         if self.recorded_by:
             entry.metadata["recorded_by"] = self.recorded_by
+        self._scanned_at[id(entry)] = self.scrubber.generation
         self.recorded.append(entry)
         self._http_accounted(entry, replayed=False)
 
@@ -389,6 +397,7 @@ class Cassette:
         if not self.recorded or self.written or not self.mode.writes:
             return False
         keep_existing = self.mode is RecordMode.NEW
+        self._rescan()
         try:
             write_cassette(
                 self.path,
@@ -400,6 +409,14 @@ class Cassette:
         finally:  # written, or saved to a rescue file (CassetteWriteError): never twice
             self.written = True
         return True
+
+    def _rescan(self) -> None:
+        """Entries scanned before the scrubber learnt its last secret value are scanned
+        again: a key learnt from a later request is redacted where it echoed earlier."""
+        generation = self.scrubber.generation
+        for index, entry in enumerate(self.recorded):
+            if self._scanned_at.get(id(entry), -1) < generation:
+                self.recorded[index] = self.scrubber.entry(entry)[0]
 
 
 def _is_llm(entry: RecordEntry) -> bool:

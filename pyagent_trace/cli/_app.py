@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import typer
 
+from pyagent_trace.cli._audit import audit
 from pyagent_trace.cli._diff import diff
 from pyagent_trace.cli._html import html
 from pyagent_trace.cli._merge import report_app
@@ -18,7 +19,7 @@ __all__ = ["app"]
 
 app = typer.Typer(
     name="pyagent-trace",
-    help="Look at a recorded agent run: tree, stats, diff, HTML report, secret scrubbing; merge run reports.",
+    help="Look at a recorded agent run: tree, stats, diff, HTML report, secret scrubbing and audit; merge run reports.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -28,4 +29,5 @@ app.command("stats")(stats)
 app.command("diff")(diff)
 app.command("html")(html)
 app.command("scrub")(scrub)
+app.command("audit")(audit)
 app.add_typer(report_app, name="report")

@@ -14,6 +14,7 @@ from typing import NoReturn
 
 import typer
 
+from pyagent_trace.cli._display import display_spans, printable
 from pyagent_trace.exceptions import BadRecordingError
 from pyagent_trace.trace_service import TraceSpan, load_spans
 
@@ -25,7 +26,7 @@ EXIT_ERROR = 2
 
 def fail(message: str) -> NoReturn:
     """Print ``error: message`` as a single line on stderr and exit 2 (no traceback)."""
-    typer.echo(f"error: {' '.join(message.split())}", err=True)
+    typer.echo(f"error: {printable(' '.join(message.split()))}", err=True)
     raise typer.Exit(EXIT_ERROR)
 
 
@@ -44,15 +45,16 @@ def read_error(path: Path, err: Exception) -> str:
 
 
 def load_or_exit(path: Path) -> list[TraceSpan]:
-    """The spans of ``path``; exits 2 with one line if the file is missing, unreadable,
-    not JSONL, has a bad line (file:line), or holds no entries."""
+    """The spans of ``path`` as they may be shown (``display_spans``); exits 2 with one
+    line if the file is missing, unreadable, not JSONL, has a bad line (file:line), or
+    holds no entries."""
     try:
         spans = load_spans(path)
     except (OSError, BadRecordingError, UnicodeDecodeError) as err:
         fail(read_error(path, err))
     if not spans:
         fail(f"{str(path)!r} holds no entries (an empty recording). Record a run into it first, or pass another file.")
-    return spans
+    return display_spans(spans)
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from pyagent_trace.cli._common import load_or_exit
 from pyagent_trace.cli._compare import compare
+from pyagent_trace.cli._display import printable
 
 __all__ = ["diff"]
 
@@ -41,6 +42,6 @@ def diff(
     report = compare(load_or_exit(a), load_or_exit(b), str(a), str(b))
     console = Console(highlight=False)
     for line in report.lines():
-        console.print(Text(line, style=_style(line)), soft_wrap=True)
+        console.print(Text(printable(line), style=_style(line)), soft_wrap=True)
     if not report.same:
         raise typer.Exit(1)

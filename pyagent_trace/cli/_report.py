@@ -20,7 +20,7 @@ from pyagent_trace._trace_summary import GroupStats, summarize
 from pyagent_trace.cli._format import early_stop, run_duration_ms, seconds, title_of, usd
 from pyagent_trace.cli._report_assets import CSP, CSS, JS
 from pyagent_trace.cli._tree import tree_lines
-from pyagent_trace.scrub import scrub_http, scrub_value
+from pyagent_trace.scrub import Scrubber
 from pyagent_trace.trace_service import TraceSpan, call_spans
 
 __all__ = ["cards_html", "page_html", "render_html", "timeline"]
@@ -122,11 +122,9 @@ def _http_line(metadata: dict[str, Any]) -> str:
 
 
 def _clean(call: TraceSpan) -> tuple[Sequence[dict[str, Any]], str, dict[str, Any]]:
-    metadata = call.metadata
-    if isinstance(metadata.get("http"), dict):
-        metadata = {**metadata, "http": scrub_http(metadata["http"])[0]}
-    messages, response, metadata = scrub_value([list(call.messages), call.response, metadata])[0]
-    return messages, response, metadata
+    row = {"messages": list(call.messages), "response": call.response, "metadata": call.metadata}
+    clean = Scrubber().row(row)[0]
+    return clean["messages"], clean["response"], clean["metadata"]
 
 
 def _call(number: int, call: TraceSpan, color: str) -> str:

@@ -12,8 +12,10 @@ import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pyagent_trace.cli._common import load_or_exit
+from pyagent_trace.cli._display import printable
 from pyagent_trace.cli._format import seconds, usd
 from pyagent_trace.trace_service import GroupStats, TraceService, TraceSummary
 
@@ -28,7 +30,7 @@ def _table(title: str, column: str, groups: dict[str, GroupStats]) -> Table:
     for name, g in groups.items():
         cost = usd(g.cost_usd) + (f" +{g.unpriced_calls} unpriced" if g.unpriced_calls else "")
         table.add_row(
-            name or "-",
+            Text(name or "-"),  # a Text: recorded names are never read as rich markup
             f"{g.calls:,}",
             f"{g.input_tokens:,}",
             f"{g.output_tokens:,}",
@@ -67,7 +69,7 @@ def stats(
     console = Console(highlight=False)
     if not console.is_terminal:  # piped or captured: print tables at their natural width
         console.width = 200
-    console.print(_headline(files, summary), markup=False, soft_wrap=True)
+    console.print(Text(printable(_headline(files, summary))), soft_wrap=True)
     for title, column, groups in (
         ("By pattern", "Pattern", summary.by_pattern),
         ("By agent", "Agent", summary.by_agent),

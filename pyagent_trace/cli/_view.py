@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from pyagent_trace.cli._common import load_or_exit
+from pyagent_trace.cli._display import printable
 from pyagent_trace.cli._tree import tree_lines
 
 __all__ = ["view"]
@@ -22,4 +23,4 @@ def view(
     """Show a run as a tree: each agent call with its time, model, tokens and cost."""
     spans = load_or_exit(file)
     for line in tree_lines(spans, file.stem):
-        typer.echo(line)
+        typer.echo(printable(line))

@@ -25,6 +25,7 @@ from pyagent_trace.exceptions import ConfigError, ReplayMismatchError
 from pyagent_trace.http._capture import CAPTURE
 from pyagent_trace.http._convert import (
     FIRST_CHUNK_KEY,
+    headers_to_dict,
     parse_body,
     request_body,
     request_to_dict,
@@ -42,7 +43,7 @@ from pyagent_trace.http._matching import (
 )
 from pyagent_trace.pricing import DEFAULT_PRICES, PriceTable
 from pyagent_trace.record_mode import RecordMode
-from pyagent_trace.scrub import ScrubConfig, scrub_http
+from pyagent_trace.scrub import Scrubber, ScrubConfig
 
 __all__ = ["HttpCassette", "RecordMode"]
 
@@ -63,7 +64,8 @@ class HttpCassette:
         mode: ``"none"`` replays only; ``"once"`` replays when the cassette existed, else
             records; ``"new"`` replays what matches and records the rest; ``"all"`` records.
         source: the cassette's path, for error messages.
-        scrub: secret filters applied before anything is kept (default: ``ScrubConfig()``).
+        scrub: secret filters applied before anything is kept (default: ``ScrubConfig()``);
+            a ``Scrubber`` shares what it learnt with the rest of the cassette.
         ignore_hosts: hosts (``"name"`` or ``"name:port"``) passed through, never recorded,
             besides telemetry (OTLP ``/v1/traces|metrics|logs``, Langfuse, Datadog Agent).
         on_record / on_replay: called with each entry recorded / handed out.
@@ -80,7 +82,7 @@ class HttpCassette:
         *,
         mode: RecordMode | str = RecordMode.NONE,
         source: str = "<memory>",
-        scrub: ScrubConfig | None = None,
+        scrub: ScrubConfig | Scrubber | None = None,
         ignore_hosts: Iterable[str] = (),
         on_record: Callable[[RecordEntry], None] | None = None,
         on_replay: Callable[[RecordEntry], None] | None = None,
@@ -96,7 +98,7 @@ class HttpCassette:
         existed = bool(entries) if existed is None else existed
         self.replaying = self.mode.replays(existed)
         self.recording = self.mode.records_missing(existed)
-        self._scrub = scrub if scrub is not None else ScrubConfig()
+        self.scrubber = scrub if isinstance(scrub, Scrubber) else Scrubber(scrub)
         self._ignore = frozenset(h.lower() for h in ignore_hosts)
         self._on_record, self._on_replay = on_record, on_replay
         self._hint = rerecord_hint
@@ -212,12 +214,13 @@ class HttpCassette:
         if stored.get("sse_events") and not _header(response, "content-encoding"):
             # The client of a recorded stream gets it event by event too, as on replay.
             self._local.chunks = [e.encode("utf-8") for e in stored["sse_events"]]
-        interaction, _ = scrub_http(interaction, self._scrub)
         first = response.get(FIRST_CHUNK_KEY)
-        entry = build_entry(interaction, timestamp=time.time(), duration_ms=duration_ms, prices=self._prices,
-                            agent_name=current_agent_name(),
-                            first_chunk_ms=first * 1000 if isinstance(first, float) else None)  # fmt: skip
-        with self._lock:
+        with self._lock:  # the scrubber learns secret values: one interaction at a time
+            interaction, _ = self.scrubber.http(interaction, scan=False, streams=False)
+            entry = build_entry(interaction, timestamp=time.time(), duration_ms=duration_ms, prices=self._prices,
+                                agent_name=current_agent_name(),
+                                first_chunk_ms=first * 1000 if isinstance(first, float) else None)  # fmt: skip
+            entry = self.scrubber.entry(entry, structured=False)[0]  # the assembled text too
             self.recorded.append(entry)
         if self._on_record is not None:
             with self._deferred("on_record"):
@@ -227,7 +230,10 @@ class HttpCassette:
     def _lookup(self, request: Any) -> tuple[dict[str, Any], RequestKey]:
         """The request as it would be stored (scrubbed the same way), and its key."""
         side = {"method": str(request.method).upper(), "url": str(request.uri), **parse_body(request_body(request))}
-        scrubbed: dict[str, Any] = scrub_http({"request": side}, self._scrub)[0]["request"]
+        side["headers"] = headers_to_dict(request.headers.items())  # secret values echoed in the body
+        with self._lock:
+            scrubbed: dict[str, Any] = self.scrubber.http({"request": side})[0]["request"]
+        del scrubbed["headers"]
         return scrubbed, request_key(scrubbed, match_host=self.match_host)
 
     def _miss(self, side: dict[str, Any], key: RequestKey) -> ReplayMismatchError:

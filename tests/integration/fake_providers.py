@@ -42,7 +42,17 @@ def _sse(data: Any, event: str | None = None, newline: str = "\n") -> bytes:
 
 
 def _words(text: str) -> list[str]:
+    if CHUNK_CHARS.size:  # pieces of a fixed size: a key in the text is sent split across events
+        return [text[i : i + CHUNK_CHARS.size] for i in range(0, len(text), CHUNK_CHARS.size)]
     return [w + " " for w in text.split(" ")[:-1]] + [text.split(" ")[-1]]
+
+
+class _ChunkChars(threading.local):
+    size = 0
+
+
+CHUNK_CHARS = _ChunkChars()
+"""Set by the handler from ``FakeProviderServer.chunk_chars`` for the request it answers."""
 
 
 # -- one function per API: (JSON body, SSE events) ----------------------------------------
@@ -162,6 +172,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, {"partialSuccess": {}})
             return
         number = next(self.server.owner.counter)
+        if path.endswith("/binary"):  # a body that is not UTF-8, with the key in it
+            self._reply_bytes(b"\xff\xfe\x00 " + str(body.get("echo", "")).encode() + b" \xff")
+            return
+        CHUNK_CHARS.size = self.server.owner.chunk_chars
         answer = self._answer(path, query, body, number)
         if answer is None:
             self._reply(404, {"error": {"message": f"fake server: no route for {path}"}})
@@ -171,6 +185,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, answer[0])
 
     def _answer(self, path: str, query: str, body: dict[str, Any], n: int) -> tuple[dict[str, Any], list[bytes]] | None:
+        echo = self.server.owner.echo_header
+        if echo and self.headers.get(echo):  # a secret header echoed back in the reply text
+            body = {**body, "messages": [{"role": "user", "content": f"{echo} is {self.headers[echo]}"}]}
         if path.endswith("/chat/completions"):
             text = f"Reply {n}: {_last_text(body['messages'])}"
             usage = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -190,11 +207,21 @@ class _Handler(BaseHTTPRequestHandler):
     def _streaming(path: str, query: str, body: dict[str, Any]) -> bool:
         return bool(body.get("stream")) or "alt=sse" in query or path.endswith(":streamGenerateContent")
 
+    def _reply_bytes(self, data: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _reply(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Set-Cookie", COOKIE)
+        echo = self.server.owner.echo_header
+        if echo and self.headers.get(echo):
+            self.send_header("X-Echo", self.headers[echo])
         if "gzip" in self.headers.get("accept-encoding", ""):
             data = gzip.compress(data)
             self.send_header("Content-Encoding", "gzip")
@@ -225,6 +252,10 @@ class FakeProviderServer:
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
         self.counter: Iterator[int] = itertools.count(1)
+        self.chunk_chars = 0
+        """Stream the reply text in pieces of this many characters (0: word by word)."""
+        self.echo_header = ""
+        """A request header whose value the reply echoes (in its text and an ``x-echo`` header)."""
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 

@@ -388,7 +388,7 @@ def test_scrub_keeps_jsonl_exporter_output_in_its_own_shape(runner, tmp_path):
     path = tmp_path / "events.jsonl"
     path.write_bytes(orjson.dumps(row) + b"\n")
     assert runner.invoke(app, ["scrub", str(path)]).exit_code == 0
-    assert orjson.loads(path.read_bytes()) == {**row, "payload": {"prompt": "key <redacted>"}}
+    assert orjson.loads(path.read_bytes()) == {**row, "payload": {"prompt": "key <redacted:openai-key>"}}
 
 
 def test_scrub_rejects_a_bad_extra_option_in_one_line(runner, debate):

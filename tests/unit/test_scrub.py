@@ -158,11 +158,15 @@ def test_a_body_path_that_does_not_exist_or_meets_a_string_body_is_ignored():
 @pytest.mark.parametrize(
     ("text", "expected", "kind"),
     [
-        (f"my key is {OPENAI_KEY}.", "my key is <redacted>.", "openai-key"),
-        (f"key={ANTHROPIC_KEY}", "key=<redacted>", "anthropic-key"),
-        (f"use {GOOGLE_KEY} here", "use <redacted> here", "google-api-key"),
-        ("Authorization: Bearer eyJhbGciOi.J9x2a1b3c4", "Authorization: Bearer <redacted>", "bearer-token"),
-        ("bearer abcdefgh12345678", "bearer <redacted>", "bearer-token"),
+        (f"my key is {OPENAI_KEY}.", "my key is <redacted:openai-key>.", "openai-key"),
+        (f"key={ANTHROPIC_KEY}", "key=<redacted:anthropic-key>", "anthropic-key"),
+        (f"use {GOOGLE_KEY} here", "use <redacted:google-api-key> here", "google-api-key"),
+        (
+            "Authorization: Bearer eyJhbGciOi.J9x2a1b3c4",
+            "Authorization: Bearer <redacted:bearer-token>",
+            "bearer-token",
+        ),
+        ("bearer abcdefgh12345678", "bearer <redacted:bearer-token>", "bearer-token"),
     ],
 )
 def test_key_shaped_strings_are_redacted_anywhere(text, expected, kind):
@@ -194,8 +198,8 @@ def test_patterns_are_scanned_in_sse_events_and_string_bodies():
         "response": {"sse_events": ["data: {}", f"data: {ANTHROPIC_KEY}"]},
     }
     scrubbed, removed = scrub_http(interaction)
-    assert scrubbed["request"]["body"] == "raw body <redacted>"
-    assert scrubbed["response"]["sse_events"] == ["data: {}", "data: <redacted>"]
+    assert scrubbed["request"]["body"] == "raw body <redacted:openai-key>"
+    assert scrubbed["response"]["sse_events"] == ["data: {}", "data: <redacted:anthropic-key>"]
     assert removed == ["openai-key in request.body", "anthropic-key in response.sse_events[1]"]
 
 
@@ -246,13 +250,13 @@ def test_scrub_entry_cleans_the_http_metadata_and_every_text_field():
     )
     scrubbed, removed = scrub_entry(entry)
     assert scrubbed is not entry
-    assert scrubbed.messages == [{"role": "user", "content": "my key <redacted>"}]
-    assert scrubbed.response == "echo <redacted>"
+    assert scrubbed.messages == [{"role": "user", "content": "my key <redacted:authorization>"}]  # by value
+    assert scrubbed.response == "echo <redacted:key>"  # by value: learnt from ?key=
     assert scrubbed.metadata["provider"] == "openai"
     assert scrubbed.metadata["http"]["request"]["headers"]["Authorization"] == [REDACTED]
     assert "metadata.http.request.headers.Authorization" in removed
-    assert "openai-key in messages[0].content" in removed
-    assert "google-api-key in response" in removed
+    assert "secret-value in messages[0].content" in removed
+    assert "secret-value in response" in removed
     assert entry.response == f"echo {GOOGLE_KEY}"  # the original is untouched
 
 
@@ -265,7 +269,7 @@ def test_a_clean_entry_comes_back_as_the_same_object():
 def test_an_entry_whose_http_metadata_is_not_a_dict_is_still_pattern_scanned():
     entry = RecordEntry("http_interaction", metadata={"http": f"weird {OPENAI_KEY}"})
     scrubbed, removed = scrub_entry(entry)
-    assert scrubbed.metadata == {"http": "weird <redacted>"}
+    assert scrubbed.metadata == {"http": "weird <redacted:openai-key>"}
     assert removed == ["openai-key in metadata.http"]
 
 
