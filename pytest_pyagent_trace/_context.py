@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from pyagent_trace.cassette import Cassette
     from pyagent_trace.cost import CostTracker
     from pyagent_trace.events import TraceEventBus
+    from pyagent_trace.http._background import Background
     from pyagent_trace.scrub import ScrubConfig
     from pytest_pyagent_trace._network import NetworkBlocker
     from pytest_pyagent_trace._spans import SpanRouter
@@ -83,6 +84,8 @@ class RunState:
     """``--block-network`` / ini: block every test that does not record, not only cassette tests."""
     allow_network: bool = False
     allowed_hosts: frozenset[str] = frozenset()
+    background: tuple[Background, ...] = ()
+    """The ini's background traffic (``pyagent_trace_ignore_hosts``): refused quietly."""
     narrowed: frozenset[Path] = frozenset()
     """Test modules the command line narrowed to some of their tests (``file.py::test``)."""
     blocker: NetworkBlocker | None = None
@@ -97,7 +100,7 @@ class RunState:
         if self.blocker is None:
             from pytest_pyagent_trace._network import NetworkBlocker
 
-            self.blocker = NetworkBlocker(lambda: blocked_hint(self), self.allowed_hosts)
+            self.blocker = NetworkBlocker(lambda: blocked_hint(self), self.allowed_hosts, self.background)
         return self.blocker
 
     def module_dir(self, item: pytest.Item) -> Path:

@@ -9,39 +9,40 @@ PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distri
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import socket
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from pyagent_trace.exceptions import NetworkBlockedError
+from pyagent_trace.http._background import Background, is_background_host, is_loopback
 
 __all__ = ["NetworkBlocker", "is_loopback"]
 
-_LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", ""})
 
-
-def is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host in _LOCAL_NAMES or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.split("%")[0]).is_loopback
-    except ValueError:
-        return False
+def _port(port: Any) -> Any:
+    """getaddrinfo's port (an int, a numeric string, a service name or None) as an int if it is one."""
+    text = port.decode() if isinstance(port, bytes) else str(port)
+    return int(text) if text.isdigit() else port
 
 
 class NetworkBlocker:
     """Patches ``socket.getaddrinfo`` and ``socket.socket.connect``/``connect_ex``.
 
     ``describe`` gives the message tail (which test, how to record); ``allowed_hosts``
-    are reachable besides loopback.
+    are reachable besides loopback. Background traffic (``http._background``, and the
+    ``background`` rules of the ini) is refused too, but not reported as the test's own.
     """
 
-    def __init__(self, describe: Callable[[], str], allowed_hosts: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        describe: Callable[[], str],
+        allowed_hosts: frozenset[str] = frozenset(),
+        background: tuple[Background, ...] = (),
+    ) -> None:
         self._describe = describe
         self._allowed = frozenset(h.lower() for h in allowed_hosts)
+        self._background = background
         self._lock = threading.Lock()
         self.refused: list[str] = []
         self.enabled = True
@@ -56,9 +57,11 @@ class NetworkBlocker:
             taken, self.refused = self.refused, []
         return taken
 
-    def _refuse(self, target: str) -> NetworkBlockedError:
-        with self._lock:
-            self.refused.append(target)
+    def _refuse(self, host: str, port: Any) -> NetworkBlockedError:
+        target = f"{host}:{port}"
+        if not is_background_host(host, port if isinstance(port, int) else None, self._background):
+            with self._lock:
+                self.refused.append(target)
         msg = f"pyagent-trace blocked a network connection to {target}. {self._describe()}"
         return NetworkBlockedError(msg)
 
@@ -73,7 +76,7 @@ class NetworkBlocker:
             __tracebackhide__ = True  # pytest shows the caller's frame, not this patch
             name = host.decode() if isinstance(host, bytes) else str(host or "")
             if not blocker._allowed_host(name):
-                raise blocker._refuse(f"{name}:{port}")
+                raise blocker._refuse(name, _port(port))
             return real_getaddrinfo(host, port, *args, **kwargs)
 
         def check(sock: socket.socket, address: Any) -> None:
@@ -81,7 +84,7 @@ class NetworkBlocker:
             if sock.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple):
                 host = str(address[0])
                 if not blocker._allowed_host(host):
-                    raise blocker._refuse(f"{host}:{address[1]}")
+                    raise blocker._refuse(host, address[1])
 
         def connect(sock: socket.socket, address: Any) -> None:
             __tracebackhide__ = True

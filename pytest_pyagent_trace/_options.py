@@ -36,7 +36,8 @@ HTTP_INI = {
     "pyagent_trace_scrub_headers": "More headers to redact in HTTP cassettes (Authorization, API keys, cookies are).",
     "pyagent_trace_scrub_query": "More query parameters to redact in HTTP cassettes (key=, token=… are).",
     "pyagent_trace_scrub_body_paths": "JSON body paths to redact in HTTP cassettes, e.g. auth.token, items.*.secret.",
-    "pyagent_trace_ignore_hosts": "Hosts (or host:port) whose HTTP traffic is never recorded nor replayed.",
+    "pyagent_trace_ignore_hosts": "More background traffic, never recorded nor replayed (host, host:port, "
+    ".domain or host/path/part), besides the built-in telemetry and framework endpoints.",
 }
 _MODE_HELP = (
     "none: replay only (default); once: record missing cassettes; new: record missing calls; all: re-record everything."
