@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from pyagent_trace import _framework_agents as framework_agents
 from pyagent_trace._recording import RecordEntry
 from pyagent_trace._replay_index import replay_miss
 from pyagent_trace.exceptions import ConfigError, ReplayMismatchError
@@ -120,6 +121,7 @@ class HttpCassette:
             msg = f"HttpCassette for {self.source} is already open; open it once at a time."
             raise ConfigError(msg)
         CAPTURE.attach(self, frozenset(self._skip))
+        framework_agents.enable()  # the agent frameworks imported so far name the calls' agents
         self._open = True
         return self
 
