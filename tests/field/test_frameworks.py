@@ -92,3 +92,9 @@ def test_framework_recipes_record_replay_and_rerecord(tmp_path: Path):
         server.stop()
     assert rerecorded.ret == 0, rerecorded
     assert f"{len(expected)} snapshots passed" in rerecorded.stdout, rerecorded
+
+
+def test_the_readme_shows_each_recipe_as_the_field_project_runs_it():
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    for name, text in RECIPES.values():
+        assert f"```python\n{text.strip()}\n```" in readme, name
