@@ -44,6 +44,7 @@ __all__ = [
     "TEST",
     "RunState",
     "TestContext",
+    "background_rules",
     "baseline",
     "blocked_hint",
     "cassette_for",
@@ -175,6 +176,16 @@ def has_cassette(item: pytest.Item) -> bool:
 
 def ini_list(config: pytest.Config, name: str) -> list[str]:
     return split_list([str(v) for v in config.getini(name)])
+
+
+def background_rules(config: pytest.Config) -> tuple[Background, ...]:
+    """The ini's background traffic (imported only when there is some: start-up is benchmarked)."""
+    entries = ini_list(config, "pyagent_trace_ignore_hosts")
+    if not entries:
+        return ()
+    from pyagent_trace.http._background import parse_rules
+
+    return parse_rules(entries)
 
 
 def narrowed_modules(config: pytest.Config) -> frozenset[Path]:

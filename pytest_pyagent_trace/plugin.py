@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pyagent_trace.exceptions import PyAgentTraceError
-from pyagent_trace.http._background import parse_rules
 from pytest_pyagent_trace import _context as ctx
 from pytest_pyagent_trace._options import (
     add_options,
@@ -80,7 +79,7 @@ def pytest_configure(config: pytest.Config) -> None:
         block_all=block_all and not allow,
         allow_network=allow,
         allowed_hosts=frozenset(ctx.ini_list(config, "pyagent_trace_allowed_hosts")),
-        background=parse_rules(ctx.ini_list(config, "pyagent_trace_ignore_hosts")),
+        background=ctx.background_rules(config),
         narrowed=ctx.narrowed_modules(config),
     )
     config.stash[STATE] = state
