@@ -185,7 +185,11 @@ def background_rules(config: pytest.Config) -> tuple[Background, ...]:
         return ()
     from pyagent_trace.http._background import parse_rules
 
-    return parse_rules(entries)
+    try:
+        return parse_rules(entries)
+    except PyAgentTraceError as err:
+        failure = str(err)
+    raise pytest.UsageError(failure)  # outside the except block: no "During handling of..." chain
 
 
 def narrowed_modules(config: pytest.Config) -> frozenset[Path]:

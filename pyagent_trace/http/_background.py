@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from pyagent_trace.exceptions import ConfigError
+
 __all__ = [
     "BACKGROUND",
     "BLOCK",
@@ -78,9 +80,16 @@ class Background:
         """An ini entry: ``host``, ``host:port``, ``.domain`` or ``host/path/part``."""
         text = entry.strip().lower().removeprefix("https://").removeprefix("http://")
         where, slash, path = text.partition("/")
-        host, _, port = where.rpartition(":") if where.count(":") == 1 else (where, "", "")
-        if not port.isdigit():
-            host, port = where, ""
+        host, port = where, ""
+        if where.startswith("["):  # [IPv6] or [IPv6]:port
+            host, _, rest = where[1:].partition("]")
+            port = rest.removeprefix(":")
+        elif where.count(":") == 1:
+            host, _, port = where.partition(":")
+        if (port and not port.isdigit()) or not host:
+            msg = (f"pyagent_trace_ignore_hosts entry {entry!r}: write host, host:port (a number), .domain "
+                   "or host/path/part.")  # fmt: skip
+            raise ConfigError(msg)
         return cls(f"ini entry {entry!r}", BLOCK, host, int(port or 0), contains=slash + path if path else "")
 
 

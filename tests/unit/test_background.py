@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from pyagent_trace.exceptions import ConfigError
 from pyagent_trace.http import HttpCassette
 from pyagent_trace.http._background import BLOCK, EMPTY, Background, background_rule, is_background_host, parse_rules
 
@@ -100,3 +101,9 @@ def test_recording_sends_background_traffic_and_keeps_none_of_it():
         client.get("https://api.smith.langchain.com/info")
     assert len(sent) == 2
     assert http.recorded == []
+
+
+def test_a_bad_ini_entry_is_named_with_what_to_write():
+    with pytest.raises(ConfigError, match=r"pyagent_trace_ignore_hosts entry 'a\.com:http': write host, host:port"):
+        parse_rules(["a.com:http"])
+    assert parse_rules(["[::1]:9000"]) == (Background("ini entry '[::1]:9000'", BLOCK, "::1", 9000),)
