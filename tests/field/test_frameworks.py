@@ -28,8 +28,11 @@ EXPECTED = {  # test -> ({agent: number of calls}, [(tokens, USD) of each call])
 MODULE_OF = {name: module for module, (name, _) in RECIPES.items()}
 
 
+NEEDS = {"langchain_openai": ("langchain_openai", "langchain_anthropic")}  # a recipe's other frameworks
+
+
 def _installed(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
+    return all(importlib.util.find_spec(m) is not None for m in NEEDS.get(module, (module,)))
 
 
 def _usage(report: Path) -> dict[str, tuple[int, float, int, int]]:
