@@ -12,6 +12,8 @@ $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
+	# instructor without its jiter<0.15 cap, which would force openai 3.3 (pyproject says why)
+	$(PY) -m pip install -q --no-deps 'instructor>=1.17'
 	touch $@
 
 main: $(VENV)/.installed

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from pyagent_trace.cost import CostTracker
     from pyagent_trace.drift import Drift
     from pyagent_trace.events import TraceEventBus
+    from pyagent_trace.http._background import Background
     from pyagent_trace.scrub import ScrubConfig
     from pytest_pyagent_trace._network import NetworkBlocker
     from pytest_pyagent_trace._spans import SpanRouter
@@ -45,6 +46,7 @@ __all__ = [
     "TEST",
     "RunState",
     "TestContext",
+    "background_rules",
     "baseline",
     "blocked_hint",
     "cassette_for",
@@ -86,6 +88,8 @@ class RunState:
     """``--block-network`` / ini: block every test that does not record, not only cassette tests."""
     allow_network: bool = False
     allowed_hosts: frozenset[str] = frozenset()
+    background: tuple[Background, ...] = ()
+    """The ini's background traffic (``pyagent_trace_ignore_hosts``): refused quietly."""
     narrowed: frozenset[Path] = frozenset()
     """Test modules the command line narrowed to some of their tests (``file.py::test``)."""
     blocker: NetworkBlocker | None = None
@@ -101,7 +105,7 @@ class RunState:
         if self.blocker is None:
             from pytest_pyagent_trace._network import NetworkBlocker
 
-            self.blocker = NetworkBlocker(lambda: blocked_hint(self), self.allowed_hosts)
+            self.blocker = NetworkBlocker(lambda: blocked_hint(self), self.allowed_hosts, self.background)
         return self.blocker
 
     def module_dir(self, item: pytest.Item) -> Path:
@@ -197,6 +201,20 @@ def has_cassette(item: pytest.Item) -> bool:
 
 def ini_list(config: pytest.Config, name: str) -> list[str]:
     return split_list([str(v) for v in config.getini(name)])
+
+
+def background_rules(config: pytest.Config) -> tuple[Background, ...]:
+    """The ini's background traffic (imported only when there is some: start-up is benchmarked)."""
+    entries = ini_list(config, "pyagent_trace_ignore_hosts")
+    if not entries:
+        return ()
+    from pyagent_trace.http._background import parse_rules
+
+    try:
+        return parse_rules(entries)
+    except PyAgentTraceError as err:
+        failure = str(err)
+    raise pytest.UsageError(failure)  # outside the except block: no "During handling of..." chain
 
 
 def narrowed_modules(config: pytest.Config) -> frozenset[Path]:

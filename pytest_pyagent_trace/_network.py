@@ -44,6 +44,7 @@ from typing import Any, ClassVar
 import pytest
 
 from pyagent_trace.exceptions import NetworkBlockedError
+from pyagent_trace.http._background import Background, is_background_host, is_loopback
 
 __all__ = [
     "NetworkBlocker",
@@ -55,7 +56,6 @@ __all__ = [
     "proxy_target",
 ]
 
-_LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback", ""})
 _INET = (socket.AF_INET, socket.AF_INET6)
 _INSPECTED_SENDS = 3
 """How many first sends to a loopback peer are read for a proxy request (SOCKS5 sends a
@@ -63,20 +63,6 @@ greeting first)."""
 _HTTP_PROXY = re.compile(
     rb"(?:CONNECT (\[[^\]\s]+\]|[^\s:/]+)|[A-Z]+ [a-zA-Z][a-zA-Z0-9+.-]*://(\[[^\]\s]+\]|[^\s:/?#@]+))"
 )
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is this machine: a loopback name or address (IPv4-mapped too)."""
-    host = host.strip("[]").lower().rstrip(".")
-    if host in _LOCAL_NAMES or host.endswith(".localhost"):
-        return True
-    try:
-        ip = ipaddress.ip_address(host.split("%")[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_loopback or ip.is_unspecified
 
 
 def proxy_target(data: bytes) -> str | None:
@@ -148,8 +134,14 @@ class NetworkBlocker:
     are reachable besides loopback.
     """
 
-    def __init__(self, describe: Callable[[], str], allowed_hosts: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        describe: Callable[[], str],
+        allowed_hosts: frozenset[str] = frozenset(),
+        background: tuple[Background, ...] = (),
+    ) -> None:
         self._describe = describe
+        self._background = background
         self._allowed = frozenset(h.lower().rstrip(".") for h in allowed_hosts)
         self._allowed_ips: set[str] = {h.strip("[]") for h in self._allowed if _is_ip(h.strip("[]"))}
         self._resolved_allowed = False
@@ -185,9 +177,11 @@ class NetworkBlocker:
             taken, self.refused = self.refused, []
         return taken
 
-    def _refuse(self, target: str, how: str = "") -> NetworkBlockedError:
-        with self._lock:
-            self.refused.append(target)
+    def _refuse(self, host: str, port: Any = None, how: str = "") -> NetworkBlockedError:
+        target = host if port is None else f"{host}:{port}"
+        if not is_background_host(host, port if isinstance(port, int) else None, self._background):
+            with self._lock:  # background traffic (telemetry, price maps) is not the test's own
+                self.refused.append(target)
         msg = f"pyagent-trace blocked a network connection to {target}{how}. {self._describe()}"
         error = NetworkBlockedError(msg)
         error.strerror = msg  # what aiohttp's ClientConnectorError prints in its [brackets]
@@ -198,14 +192,14 @@ class NetworkBlocker:
         __tracebackhide__ = True  # pytest shows the caller's frame, not this patch
         name = host.decode() if isinstance(host, bytes) else str(host or "")
         if not self._allowed_host(name) and name not in self._allowed_ips:
-            raise self._refuse(f"{name}:{port}" if port is not None else name)
+            raise self._refuse(name, _port(port))
 
     def check_address(self, sock: Any, address: Any, how: str = "") -> None:
         __tracebackhide__ = True
         if self.enabled and sock.family in _INET and isinstance(address, tuple):
             host = str(address[0])
             if not self._allowed_ip(host):
-                raise self._refuse(f"{host}:{address[1]}", how)
+                raise self._refuse(host, address[1], how)
 
     def check_send(self, sock: Any, data: Any) -> None:
         """A send on a connected socket: its peer, and what a loopback proxy is asked for."""
@@ -224,7 +218,7 @@ class NetworkBlocker:
                 host = str(peer[0])
                 if not self._allowed_ip(host):
                     opened_before = " (a connection opened before the block, e.g. a keep-alive pool)"
-                    raise self._refuse_socket(sock, f"{host}:{peer[1]}", opened_before)
+                    raise self._refuse_socket(sock, host, peer[1], opened_before)
                 inspect = is_loopback(host) and sock.type == socket.SOCK_STREAM
                 seen = [0 if inspect else _INSPECTED_SENDS]
             with contextlib.suppress(TypeError):
@@ -234,10 +228,10 @@ class NetworkBlocker:
             head = bytes(memoryview(data)[:512]) if not isinstance(data, bytes) else data[:512]
             target = proxy_target(head)
             if target is not None and not self._allowed_ip(target):
-                raise self._refuse_socket(sock, target, " through a proxy on loopback")
+                raise self._refuse_socket(sock, target, None, " through a proxy on loopback")
 
-    def _refuse_socket(self, sock: Any, target: str, how: str) -> NetworkBlockedError:
-        error = self._refuse(target, how)
+    def _refuse_socket(self, sock: Any, host: str, port: Any, how: str) -> NetworkBlockedError:
+        error = self._refuse(host, port, how)
         with contextlib.suppress(TypeError):
             self._refused_sockets[sock] = str(error)
         return error
@@ -259,7 +253,7 @@ class NetworkBlocker:
         for one in targets:  # ipv4:a:1,b:2 lists several addresses
             host = grpc_target_host(one)
             if self.enabled and host is not None and not self._allowed_ip(host):
-                raise self._refuse(text, " (a gRPC channel)")
+                raise self._refuse(text, None, " (a gRPC channel)")
 
     # -- installing ------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -284,7 +278,7 @@ class NetworkBlocker:
 _EARLY = pytest.StashKey[tuple[NetworkBlocker, contextlib.ExitStack]]()
 
 
-def early_block(config: pytest.Config, allowed_hosts: frozenset[str]) -> None:
+def early_block(config: pytest.Config, allowed_hosts: frozenset[str], background: tuple[Background, ...] = ()) -> None:
     """Block for the whole session from now on (before conftest import); tests that record
     turn it off while they run."""
 
@@ -294,7 +288,7 @@ def early_block(config: pytest.Config, allowed_hosts: frozenset[str]) -> None:
         state = config.stash.get(STATE, None)
         return blocked_hint(state) if state is not None else blocked_hint(None)
 
-    blocker = NetworkBlocker(describe, allowed_hosts)
+    blocker = NetworkBlocker(describe, allowed_hosts, background)
     blocker.session_wide = True
     stack = contextlib.ExitStack()
     stack.enter_context(blocker.active())
@@ -311,6 +305,14 @@ def end_early_block(config: pytest.Config) -> None:
     if found is not None:
         del config.stash[_EARLY]
         found[1].close()
+
+
+def _port(port: Any) -> Any:
+    """getaddrinfo's port (an int, a numeric string, a service name or None) as an int if it is one."""
+    if port is None:
+        return None
+    text = port.decode() if isinstance(port, bytes) else str(port)
+    return int(text) if text.isdigit() else port
 
 
 def _is_ip(text: str) -> bool:

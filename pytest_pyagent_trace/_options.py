@@ -40,7 +40,8 @@ HTTP_INI = {
     "pyagent_trace_scrub_query": "More query parameters to redact in HTTP cassettes (key=, token=… are).",
     "pyagent_trace_scrub_body_paths": "JSON body paths to redact in HTTP cassettes, e.g. auth.token, items.*.secret.",
     "pyagent_trace_scrub_fields": "More JSON field names to redact at any depth (api_key, password, token… are).",
-    "pyagent_trace_ignore_hosts": "Hosts (or host:port) whose HTTP traffic is never recorded nor replayed.",
+    "pyagent_trace_ignore_hosts": "More background traffic, never recorded nor replayed (host, host:port, "
+    ".domain or host/path/part), besides the built-in telemetry and framework endpoints.",
 }
 _MODE_HELP = (
     "none: replay only (default); once: record missing cassettes; new: record missing calls; all: re-record "

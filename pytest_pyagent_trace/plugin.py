@@ -60,7 +60,8 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     if (ours or early_config.getini("pyagent_trace_block_network")) and not allow:
         from pytest_pyagent_trace._network import early_block
 
-        early_block(early_config, frozenset(ctx.ini_list(early_config, "pyagent_trace_allowed_hosts")))
+        allowed = frozenset(ctx.ini_list(early_config, "pyagent_trace_allowed_hosts"))
+        early_block(early_config, allowed, ctx.background_rules(early_config))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -102,6 +103,7 @@ def pytest_configure(config: pytest.Config) -> None:
         block_all=block_all and not allow,
         allow_network=allow,
         allowed_hosts=frozenset(ctx.ini_list(config, "pyagent_trace_allowed_hosts")),
+        background=ctx.background_rules(config),
         narrowed=ctx.narrowed_modules(config),
         drift=drift,
     )

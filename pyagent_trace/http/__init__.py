@@ -12,16 +12,18 @@ from typing import TYPE_CHECKING
 from pyagent_trace._lazy import lazy_getattr
 
 if TYPE_CHECKING:
-    from pyagent_trace.http._matching import HTTP_INTERACTION, TELEMETRY_PATH_ENDS, TELEMETRY_PORTS, is_telemetry
+    from pyagent_trace.http._background import BACKGROUND, TELEMETRY_PATH_ENDS, TELEMETRY_PORTS, is_telemetry
+    from pyagent_trace.http._matching import HTTP_INTERACTION
     from pyagent_trace.http.cassette import HttpCassette, RecordMode
     from pyagent_trace.http.providers import ProviderCall, Usage, parse_call, usage_from
     from pyagent_trace.http.spans import emit_genai_span, genai_attributes, is_llm_entry, record_cost
 
 _WHERE = {
     "HTTP_INTERACTION": "_matching",
-    "TELEMETRY_PATH_ENDS": "_matching",
-    "TELEMETRY_PORTS": "_matching",
-    "is_telemetry": "_matching",
+    "BACKGROUND": "_background",
+    "TELEMETRY_PATH_ENDS": "_background",
+    "TELEMETRY_PORTS": "_background",
+    "is_telemetry": "_background",
     "HttpCassette": "cassette",
     "RecordMode": "cassette",
     "ProviderCall": "providers",
@@ -35,6 +37,7 @@ _WHERE = {
 }
 
 __all__ = [
+    "BACKGROUND",
     "HTTP_INTERACTION",
     "TELEMETRY_PATH_ENDS",
     "TELEMETRY_PORTS",

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from opentelemetry import trace
+from opentelemetry import baggage, trace
 
+from pyagent_trace import _framework_agents as framework_agents
 from pyagent_trace import attributes as attr
 from pyagent_trace._recording import RecordEntry
 from pyagent_trace._span_scope import AGENT_NAME, active_scope
@@ -28,21 +29,34 @@ _USD_DECIMALS = 12
 
 
 def current_agent_name() -> str:
-    """The ``gen_ai.agent.name`` of the open agent span around this call, else "".
+    """The agent this call is made for, else "": the running ``traced_agent``, the current
+    span's ``gen_ai.agent.name``, the agent an agent framework is running (openai-agents,
+    pydantic-ai, a named LangChain run: ``_framework_agents``), the ``gen_ai.agent.name``
+    OpenTelemetry baggage (pydantic-ai's instrumentation sets it), the open pyagent span.
 
-    An SDK call made inside ``traced_agent`` is then costed to that agent.
+    An SDK call made inside any of them is then costed to that agent.
     """
     running = AGENT_NAME.get()
     if running:
         return running
+    named = _span_agent(trace.get_current_span())
+    if named:
+        return named
+    framework_agents.enable()  # a framework imported since the cassette opened
+    named = framework_agents.framework_agent_name()
+    if named:
+        return named
+    carried = baggage.get_baggage(attr.GEN_AI_AGENT_NAME)
+    if isinstance(carried, str) and carried:
+        return carried
     scope = active_scope()
-    spans = [trace.get_current_span(), *([scope.span] if scope is not None else [])]
-    for span in spans:
-        attributes = getattr(span, "attributes", None)
-        name = attributes.get(attr.GEN_AI_AGENT_NAME) if isinstance(attributes, Mapping) else None
-        if isinstance(name, str) and name:
-            return name
-    return ""
+    return _span_agent(scope.span) if scope is not None else ""
+
+
+def _span_agent(span: Any) -> str:
+    attributes = getattr(span, "attributes", None)
+    name = attributes.get(attr.GEN_AI_AGENT_NAME) if isinstance(attributes, Mapping) else None
+    return name if isinstance(name, str) else ""
 
 
 def _estimated(call: ProviderCall) -> Usage:

@@ -26,7 +26,6 @@ __all__ = [
     "RequestKey",
     "describe_request",
     "interaction_index",
-    "is_telemetry",
     "request_key",
     "same_endpoint",
 ]
@@ -35,25 +34,8 @@ HTTP_INTERACTION = "http_interaction"
 RequestKey = tuple[str, str, str, bytes]
 """(METHOD, [host] + path, sorted query, normalised body)."""
 
-TELEMETRY_PATH_ENDS = ("/v1/traces", "/v1/metrics", "/v1/logs")
-TELEMETRY_PATH_PARTS = ("/api/public/",)  # Langfuse ingestion and its OTLP endpoint
-TELEMETRY_PORTS = frozenset({4317, 4318, 8126})  # OTLP gRPC / HTTP, Datadog Agent
 _SORTED = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 _PRETTY = _SORTED | orjson.OPT_INDENT_2
-
-
-def is_telemetry(url: str, ignore_hosts: frozenset[str] = frozenset()) -> bool:
-    """Traffic of the observability stack (OTLP, Langfuse, Datadog) or of an ignored host."""
-    parts = urlsplit(url)
-    path = parts.path
-    if path.endswith(TELEMETRY_PATH_ENDS) or any(p in path for p in TELEMETRY_PATH_PARTS):
-        return True
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    host = (parts.hostname or "").lower()
-    return port in TELEMETRY_PORTS or host in ignore_hosts or f"{host}:{port}" in ignore_hosts
 
 
 def _body_key(side: Mapping[str, Any]) -> bytes:

@@ -18,10 +18,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
+from pyagent_trace import _framework_agents as framework_agents
 from pyagent_trace._recording import RecordEntry
 from pyagent_trace._replay_index import replay_miss
 from pyagent_trace.exceptions import ConfigError, ReplayMismatchError
+from pyagent_trace.http._background import EMPTY, background_rule, empty_response, is_loopback, parse_rules
 from pyagent_trace.http._capture import CAPTURE
 from pyagent_trace.http._convert import (
     FIRST_CHUNK_KEY,
@@ -37,7 +40,6 @@ from pyagent_trace.http._matching import (
     RequestKey,
     describe_request,
     interaction_index,
-    is_telemetry,
     request_key,
     same_endpoint,
 )
@@ -50,6 +52,11 @@ __all__ = ["HttpCassette", "RecordMode"]
 _log = logging.getLogger(__name__)
 _MATCH = "_pyagent_trace_match"  # attributes set on vcrpy's Request objects
 _STARTED = "_pyagent_trace_started"
+_BACKGROUND = object()  # the _MATCH of background traffic answered with an empty success
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or ""
 
 
 def _header(response: dict[str, Any], name: str) -> bool:
@@ -66,8 +73,10 @@ class HttpCassette:
         source: the cassette's path, for error messages.
         scrub: secret filters applied before anything is kept (default: ``ScrubConfig()``);
             a ``Scrubber`` shares what it learnt with the rest of the cassette.
-        ignore_hosts: hosts (``"name"`` or ``"name:port"``) passed through, never recorded,
-            besides telemetry (OTLP ``/v1/traces|metrics|logs``, Langfuse, Datadog Agent).
+        ignore_hosts: more background traffic (``"name"``, ``"name:port"``, ``".domain"``,
+            ``"name/path/part"``) besides the built-in list (``http._background``: telemetry
+            exports, LangSmith, LiteLLM's price map…): never recorded; in replay, exports get
+            an empty success and the rest meets the network (blocked when the plugin replays).
         on_record / on_replay: called with each entry recorded / handed out.
         rerecord_hint: how to refresh the cassette, the last line of replay errors.
         prices: for the cost of recorded calls (default: ``DEFAULT_PRICES``).
@@ -99,7 +108,7 @@ class HttpCassette:
         self.replaying = self.mode.replays(existed)
         self.recording = self.mode.records_missing(existed)
         self.scrubber = scrub if isinstance(scrub, Scrubber) else Scrubber(scrub)
-        self._ignore = frozenset(h.lower() for h in ignore_hosts)
+        self._extra = parse_rules(ignore_hosts)
         self._on_record, self._on_replay = on_record, on_replay
         self._hint = rerecord_hint
         self._prices = prices if prices is not None else DEFAULT_PRICES
@@ -121,6 +130,7 @@ class HttpCassette:
             msg = f"HttpCassette for {self.source} is already open; open it once at a time."
             raise ConfigError(msg)
         CAPTURE.attach(self, frozenset(self._skip))
+        framework_agents.enable()  # the agent frameworks imported so far name the calls' agents
         self._open = True
         return self
 
@@ -165,13 +175,18 @@ class HttpCassette:
 
     # -- what IndexedCassette delegates (vcrpy's stubs call these) ----------------------------
     def keep(self, request: Any) -> Any:
-        """vcrpy's ``before_record_request``: None for traffic that must never be recorded."""
-        return None if is_telemetry(str(request.uri), self._ignore) else request
+        """vcrpy's ``before_record_request``: None for background traffic, never recorded."""
+        return None if background_rule(str(request.uri), self._extra) is not None else request
 
     def can_play(self, request: Any) -> bool:
         if request.__dict__.get(_MATCH) is not None:
             return True  # urllib3 asks twice (connect, then getresponse)
-        if self.keep(request) is None:
+        uri = str(request.uri)
+        rule = background_rule(uri, self._extra)
+        if rule is not None:  # recording: it goes where it is sent; loopback: a local collector
+            if rule.answer == EMPTY and not self.recording and not is_loopback(_host(uri)):
+                setattr(request, _MATCH, _BACKGROUND)
+                return True
             return False
         if self.replaying:
             side, key = self._lookup(request)
@@ -186,6 +201,9 @@ class HttpCassette:
 
     def play(self, request: Any) -> dict[str, Any]:
         entry = request.__dict__.pop(_MATCH, None)
+        if entry is _BACKGROUND:
+            self._local.chunks = None
+            return empty_response()
         if entry is None:  # aiohttp's redirects are played without asking first
             side, key = self._lookup(request)
             entry = self._index.take(key)

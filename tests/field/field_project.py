@@ -25,9 +25,13 @@ BIN = Path(sys.executable).parent
 PYTEST = BIN / "pytest"
 # ddtrace's pytest plugin (the [datadog] extra of the dev environment) adds a second to
 # each start, logfire's two (dev extra) half a second: a user of ours would not have them
-# (logfire's plugin does nothing unless given --logfire). The cache would only litter the
-# project.
-BASE_ADDOPTS = "-p no:ddtrace -p no:logfire -p no:pytest_logfire -p no:pytest_genai_semconv -p no:cacheprovider"
+# (logfire's plugin does nothing unless given --logfire), nor langsmith's (the frameworks
+# extra), 1.3 s; pytest-genai-semconv's imports OpenTelemetry. The cache would only litter
+# the project.
+BASE_ADDOPTS = (
+    "-p no:ddtrace -p no:logfire -p no:pytest_logfire -p no:langsmith_plugin -p no:pytest_genai_semconv "
+    "-p no:cacheprovider"
+)
 
 # Removed from the subprocess environment unless a test sets them.
 _SCRUBBED = (

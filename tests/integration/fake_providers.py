@@ -76,6 +76,49 @@ def openai_chat(model: str, text: str, number: int, include_usage: bool) -> tupl
     return body, [*events, _sse("[DONE]")]
 
 
+_FAKE_VALUES = {"string": "fake", "integer": 1, "number": 1.0, "boolean": True, "array": [], "object": {}}
+
+
+def fake_arguments(schema: dict[str, Any]) -> dict[str, Any]:
+    """Arguments for a tool's JSON schema: a plain value for each required property."""
+    properties = schema.get("properties") or {}
+    return {name: _FAKE_VALUES.get(str(properties.get(name, {}).get("type")), "fake")
+            for name in schema.get("required") or []}  # fmt: skip
+
+
+def openai_tool_call(model: str, body: dict[str, Any], number: int) -> tuple[dict[str, Any], list[bytes]]:
+    """A chat completion calling the tool ``tool_choice`` names (else the first tool): what
+    agent frameworks (a tool call) and instructor (a forced function) need to go on."""
+    choice = body.get("tool_choice")
+    wanted = choice.get("function", {}).get("name") if isinstance(choice, dict) else None
+    functions = [t["function"] for t in body["tools"] if t.get("type") == "function"]
+    function = next((f for f in functions if f["name"] == wanted), functions[0])
+    arguments = json.dumps(fake_arguments(function.get("parameters") or {}))
+    call = {"id": f"call_fake_{number}", "type": "function",
+            "function": {"name": function["name"], "arguments": arguments}}  # fmt: skip
+    body_out, _ = openai_chat(model, "", number, include_usage=False)
+    choice_out = body_out["choices"][0]
+    choice_out["message"] = {"role": "assistant", "content": None, "tool_calls": [call]}
+    choice_out["finish_reason"] = "tool_calls"
+    return body_out, []
+
+
+def responses_tool_call(model: str, body: dict[str, Any], number: int) -> tuple[dict[str, Any], list[bytes]]:
+    """A Responses API answer calling the first function tool (pydantic-ai's default API)."""
+    tool = next(t for t in body["tools"] if t.get("type") == "function")
+    arguments = json.dumps(fake_arguments(tool.get("parameters") or {}))
+    response, _ = openai_responses(model, "", number)
+    response["output"] = [{"type": "function_call", "id": f"fc_{number}", "call_id": f"call_fake_{number}",
+                           "name": tool["name"], "arguments": arguments, "status": "completed"}]  # fmt: skip
+    return response, []
+
+
+def _answered(items: Any) -> bool:
+    """Whether a Responses API input already holds a tool's result."""
+    return isinstance(items, list) and any(isinstance(i, dict) and i.get("type") == "function_call_output"
+                                           for i in items)  # fmt: skip
+
+
 def openai_responses(model: str, text: str, number: int) -> tuple[dict[str, Any], list[bytes]]:
     usage = {
         "input_tokens": OPENAI_USAGE["input"],
@@ -189,10 +232,16 @@ class _Handler(BaseHTTPRequestHandler):
         if echo and self.headers.get(echo):  # a secret header echoed back in the reply text
             body = {**body, "messages": [{"role": "user", "content": f"{echo} is {self.headers[echo]}"}]}
         if path.endswith("/chat/completions"):
+            messages = body.get("messages") or [{}]
+            if body.get("tools") and messages[-1].get("role") != "tool" and not body.get("stream"):
+                return openai_tool_call(body["model"], body, n)
             text = f"Reply {n}: {_last_text(body['messages'])}"
             usage = bool((body.get("stream_options") or {}).get("include_usage"))
             return openai_chat(body["model"], text, n, usage)
         if path.endswith("/responses"):
+            functions = [t for t in body.get("tools") or [] if t.get("type") == "function"]
+            if functions and not _answered(body["input"]) and not body.get("stream"):
+                return responses_tool_call(body["model"], body, n)
             prompt = body["input"] if isinstance(body["input"], str) else _last_text(body["input"])
             return openai_responses(body["model"], f"Reply {n}: {prompt}", n)
         if path.endswith("/messages"):

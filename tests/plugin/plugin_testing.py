@@ -44,11 +44,12 @@ def ask(text):
 
 
 # Third-party plugins of the dev environment that inner sessions do not need (ddtrace alone
-# adds a second to each start; logfire's two and pytest-genai-semconv import OpenTelemetry into
-# every session).
+# adds a second to each start, langsmith's (langchain-core's dependency) 1.3 s; logfire's two
+# and pytest-genai-semconv import OpenTelemetry into every session).
 INNER_FLAGS = (
     *("-p", "no:cacheprovider", "-p", "no:ddtrace", "-p", "no:anyio", "-p", "no:platformdirs"),
-    *("-p", "no:logfire", "-p", "no:pytest_logfire", "-p", "no:pytest_genai_semconv", "-W", "error"),
+    *("-p", "no:logfire", "-p", "no:pytest_logfire", "-p", "no:langsmith_plugin"),
+    *("-p", "no:pytest_genai_semconv", "-W", "error"),
 )
 
 

@@ -370,3 +370,27 @@ def test_isolate_network_stops_child_processes(project):
     if "cannot create a network namespace" in result.stderr.str():
         pytest.skip(result.stderr.str().strip().splitlines()[-1])
     result.assert_outcomes(passed=3)
+
+
+def test_background_hosts_are_refused_without_counting_as_the_tests_own(project):
+    """Built-in background hosts (LiteLLM's price map host, OTLP's port) and the ini's
+    pyagent_trace_ignore_hosts entries (space or comma separated) are refused quietly."""
+    write_ini(project, "pyagent_trace_ignore_hosts = metrics.example.com, .telemetry.example")
+    project.makepyfile(
+        test_api="""
+        import socket
+        import pytest
+
+        @pytest.mark.cassette
+        def test_tolerant_client():
+            for host, port in [("raw.githubusercontent.com", 443), ("collector", 4317), ("metrics.example.com", 443),
+                               ("eu.telemetry.example", 443), ("api.openai.com", 443)]:
+                with pytest.raises(ConnectionError):
+                    socket.getaddrinfo(host, port)
+        """
+    )
+
+    result = run(project)
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*1 network connections refused", "refused connections to: api.openai.com:443.*"])
