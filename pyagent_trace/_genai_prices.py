@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pyagent_trace.pricing import ModelPrice
 
-__all__ = ["PROVIDER_IDS", "Quote", "genai_quote", "genai_version"]
+__all__ = ["ALIASES", "PROVIDER_IDS", "Quote", "genai_quote", "genai_version"]
 
 _DAY = 86_400
 _MINUTE = 60
@@ -42,6 +42,16 @@ PROVIDER_IDS: Mapping[str, str] = {
     "bedrock": "aws",
     "aws": "aws",
     "azure": "azure",
+}
+ALIASES: Mapping[str, str] = {
+    # The one hand-kept fallback, and why: the product docs and pyagent-patterns examples spell
+    # Claude 3.x models the 4.x way round ("claude-haiku-3-5-20241022"); Anthropic's API never
+    # did, so genai-prices has no such name. Prices still come from genai-prices' data.
+    "claude-haiku-3-5": "claude-3-5-haiku",
+    "claude-sonnet-3-7": "claude-3-7-sonnet",
+    "claude-sonnet-3-5": "claude-3-5-sonnet",
+    "claude-opus-4-0": "claude-opus-4",
+    "claude-sonnet-4-0": "claude-sonnet-4",
 }
 # Spellings genai-prices does not match but the APIs and routers send: "models/gemini-2.5-flash"
 # (Gemini REST paths), "openai/gpt-4o-mini" (OpenRouter, LiteLLM), Bedrock's "us.anthropic.".
@@ -145,7 +155,9 @@ def _find(model: str, provider: str | None) -> _Model | None:
     raw = model.strip().lower()
     short = _BEDROCK_PREFIX.sub("", raw.rsplit("/", 1)[-1])
     hint = PROVIDER_IDS.get(provider.strip().lower(), provider) if provider else None
-    for ref, pid in dict.fromkeys([(raw, hint), (raw, None), (short, hint), (short, None)]):
+    alias = next((canon + short[len(a) :] for a, canon in ALIASES.items() if short.startswith(a)), short)
+    refs = [(raw, hint), (raw, None), (short, hint), (short, None), (alias, hint), (alias, None)]
+    for ref, pid in dict.fromkeys(refs):
         try:
             found_provider, info = snapshot.find_provider_model(ref, None, pid, None)
         except (LookupError, ValueError):

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from types import MappingProxyType
 
-from pyagent_trace._genai_prices import Quote, genai_quote, genai_version
+from pyagent_trace._genai_prices import ALIASES, Quote, genai_quote, genai_version
 from pyagent_trace.exceptions import ConfigError
 
 __all__ = [
@@ -83,15 +83,6 @@ _BEDROCK_PREFIX = re.compile(r"^(?:(?:us|eu|apac|global)\.)?(?:anthropic|google|
 _CLAUDE_DOTTED = re.compile(r"(?<=\d)\.(?=\d)")  # OpenRouter's claude-sonnet-4.5, claude-3.5-haiku
 _CACHE_LIMIT = 4096
 
-_ALIASES: Mapping[str, str] = {
-    # For users' own tables: spellings seen in the product docs and provider SDKs for the
-    # same model, so a price given as "claude-3-5-haiku" also prices "claude-haiku-3-5".
-    "claude-haiku-3-5": "claude-3-5-haiku",
-    "claude-sonnet-3-7": "claude-3-7-sonnet",
-    "claude-opus-4-0": "claude-opus-4",
-    "claude-sonnet-4-0": "claude-sonnet-4",
-}
-
 
 def validate_tokens(name: str, value: object) -> int:
     """A token count as an int. Integral floats pass (JSON gives 450.0); bools do not."""
@@ -116,7 +107,7 @@ UTC), a date (its start, UTC), or None for now."""
 
 
 def _seconds(at: Moment) -> float:
-    if type(at) is float:
+    if type(at) is float and math.isfinite(at):
         return at
     if at is None:
         return time.time()
@@ -157,7 +148,7 @@ class PriceTable:
             raise ConfigError(msg)
         table = {str(name).strip().lower(): _to_price(name, spec) for name, spec in prices.items()}
         self._prices: Mapping[str, ModelPrice] = MappingProxyType(table)
-        keys = {alias: canon for alias, canon in _ALIASES.items() if canon in table}
+        keys = {alias: canon for alias, canon in ALIASES.items() if canon in table}
         keys.update({name: name for name in table})
         # Longest first, so the first prefix hit is the most specific known model.
         self._keys = tuple(sorted(keys.items(), key=lambda kv: -len(kv[0])))
