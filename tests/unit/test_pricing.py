@@ -230,7 +230,8 @@ def test_with_overrides_user_prices_win_and_the_original_is_unchanged():
     assert table.lookup("gpt-4o-mini") == DEFAULT_PRICES.lookup("gpt-4o-mini")  # the rest: genai-prices
     assert DEFAULT_PRICES.lookup("gpt-4o") == genai_gpt_4o != ModelPrice(1.0, 1.0)
     assert DEFAULT_PRICES.lookup("my-model") is None
-    assert table.genai_prices and table.as_of == DEFAULT_PRICES.as_of
+    assert table.genai_prices
+    assert table.as_of == DEFAULT_PRICES.as_of
     assert table.source.startswith("genai-prices ")
     assert table.source.endswith(" + user overrides")
 
