@@ -9,6 +9,7 @@ import typer
 
 from pyagent_trace.cli._diff import diff
 from pyagent_trace.cli._html import html
+from pyagent_trace.cli._prices import prices
 from pyagent_trace.cli._scrub import scrub
 from pyagent_trace.cli._stats import stats
 from pyagent_trace.cli._view import view
@@ -17,7 +18,7 @@ __all__ = ["app"]
 
 app = typer.Typer(
     name="pyagent-trace",
-    help="Look at a recorded agent run: tree, stats, diff, HTML report, secret scrubbing.",
+    help="Look at a recorded agent run: tree, stats, diff, HTML report, secret scrubbing; model prices.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -27,3 +28,4 @@ app.command("stats")(stats)
 app.command("diff")(diff)
 app.command("html")(html)
 app.command("scrub")(scrub)
+app.command("prices")(prices)
