@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import importlib.metadata
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -90,6 +89,8 @@ class Quote:
 @functools.cache
 def genai_version() -> str:
     """The installed genai-prices version (its data is as new as the package)."""
+    import importlib.metadata  # ~70 ms when nothing loaded it yet: only when a source is shown
+
     try:
         return importlib.metadata.version("genai-prices")
     except importlib.metadata.PackageNotFoundError:
