@@ -308,11 +308,15 @@ def call_cost(
 ) -> float | None:
     """USD of one provider call, priced by the first of ``models`` that has a price (the
     response's exact snapshot, then the requested name); ``usage`` is (input, output,
-    cache read, cache write). Recording and replay both price calls here."""
-    for model in dict.fromkeys(m for m in models if m):
-        cost = prices.cost(model, *usage, provider=provider, at=at)
-        if cost is not None:
-            return cost
+    cache read, cache write), already checked (:func:`validate_usage`). Recording and
+    replay both price calls here; it runs once per replayed call, so it stays lean."""
+    tried = None
+    for model in models:
+        if model and model != tried:
+            found = prices.quote(model, provider=provider, at=at)
+            if found is not None:
+                return found.cost(*usage)
+            tried = model
     return None
 
 

@@ -19,7 +19,7 @@ from pyagent_trace._span_scope import AGENT_NAME, active_scope
 from pyagent_trace._tokens import count_tokens
 from pyagent_trace.http._matching import HTTP_INTERACTION
 from pyagent_trace.http.providers import ProviderCall, Usage, parse_call
-from pyagent_trace.pricing import PriceTable, call_cost
+from pyagent_trace.pricing import PriceTable, call_cost, validate_usage
 
 __all__ = ["build_entry", "current_agent_name"]
 
@@ -79,7 +79,7 @@ def build_entry(
         else call_cost(
             prices,
             (call.response_model, call.request_model),
-            (usage.input_tokens, usage.output_tokens, usage.cache_read_tokens, usage.cache_write_tokens),
+            validate_usage(usage.input_tokens, usage.output_tokens, usage.cache_read_tokens, usage.cache_write_tokens),
             provider=call.provider,
             at=timestamp,
         )
