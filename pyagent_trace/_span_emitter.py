@@ -104,7 +104,7 @@ class PatternSpanEmitter:
         if output_tokens is not None:
             known[attr.GEN_AI_USAGE_OUTPUT_TOKENS] = known[attr.COST_OUTPUT_TOKENS] = output_tokens
         if cost_usd is None and input_tokens is not None and output_tokens is not None:
-            cost_usd = self._prices.cost(model, input_tokens, output_tokens)
+            cost_usd = self._prices.cost(model, input_tokens, output_tokens, provider=provider or None)
             if cost_usd is None:
                 known[attr.COST_UNPRICED] = True
         if cost_usd is not None:
