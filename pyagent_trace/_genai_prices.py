@@ -107,13 +107,18 @@ class _Model:
 _hot: dict[tuple[str | None, str, int], Quote | None] = {}  # (provider, model, UTC day)
 _models: dict[tuple[str | None, str], _Model | None] = {}
 _quotes: dict[tuple[int, int], Quote] = {}
-_snapshot: list[Any] = [None]  # the genai-prices snapshot the caches were filled from
+# genai-prices' module of snapshots once imported, and the user's snapshot (set by its
+# UpdatePrices, which only the user starts) the caches were filled under: a new one resets them.
+_state: dict[str, Any] = {"module": None, "custom": None}
 
 
 def genai_quote(model: str, provider: str | None, timestamp: float) -> Quote | None:
     """The genai-prices price of ``model`` at ``timestamp`` (Unix seconds), or None when
     genai-prices does not know the model. ``provider`` is a hint: a model it does not list
     under that provider (an OpenAI-compatible API serving DeepSeek) is looked up by name."""
+    module = _state["module"]
+    if module is not None and module._custom_snapshot is not _state["custom"]:
+        _reset(module._custom_snapshot)
     hot = (provider, model, int(timestamp // _DAY))
     try:
         return _hot[hot]
@@ -144,15 +149,21 @@ def genai_quote(model: str, provider: str | None, timestamp: float) -> Quote | N
     return quote
 
 
+def _reset(custom: Any) -> None:
+    """Forget every cached price: the user started genai-prices' updater and it fetched."""
+    _state["custom"] = custom
+    _hot.clear()
+    _models.clear()
+    _quotes.clear()
+
+
 def _find(model: str, provider: str | None) -> _Model | None:
     from genai_prices import data_snapshot, types
 
+    if _state["module"] is None:
+        _state["module"] = data_snapshot
+        _state["custom"] = data_snapshot._custom_snapshot
     snapshot = data_snapshot.get_snapshot()
-    if _snapshot[0] is not snapshot:  # a user turned genai-prices' updater on: start afresh
-        _snapshot[0] = snapshot
-        _hot.clear()
-        _models.clear()
-        _quotes.clear()
     raw = model.strip().lower()
     short = _BEDROCK_PREFIX.sub("", raw.rsplit("/", 1)[-1])
     hint = PROVIDER_IDS.get(provider.strip().lower(), provider) if provider else None

@@ -209,3 +209,25 @@ def test_off_peak_prices_are_priced_by_the_time_of_day_of_the_call():
 
     assert costs == pytest.approx([float(e.total_price) for e in expected])
     assert costs[0] != costs[1]
+
+
+def test_prices_fetched_by_genai_prices_updater_when_a_user_starts_it_replace_the_cached_ones(monkeypatch):
+    """We never start genai-prices' updater; a user who does gets its prices on the next call."""
+    from decimal import Decimal
+
+    from genai_prices import types
+
+    def one_million_input() -> float | None:
+        return DEFAULT_PRICES.cost("gpt-4o-mini", 1_000_000, 0, provider="openai", at=NOV_2026)
+
+    assert one_million_input() == pytest.approx(0.15)  # cached now
+    model = types.ModelInfo(id="gpt-4o-mini", match=types.ClauseEquals(equals="gpt-4o-mini"),
+                            prices=types.ModelPrice(input_mtok=Decimal(1), output_mtok=Decimal(2)))  # fmt: skip
+    fetched = data_snapshot.DataSnapshot(
+        providers=[types.Provider(id="openai", name="OpenAI", api_pattern="x", models=[model])], from_auto_update=True
+    )
+    monkeypatch.setattr(data_snapshot, "_custom_snapshot", fetched)
+
+    assert one_million_input() == pytest.approx(1.0)
+    monkeypatch.undo()
+    assert one_million_input() == pytest.approx(0.15)
