@@ -95,7 +95,7 @@ class PatternSpanEmitter:
         """
         priced = True
         if cost_usd is None and input_tokens is not None and output_tokens is not None:
-            cost_usd = self._prices.cost(model, input_tokens, output_tokens)
+            cost_usd = self._prices.cost(model, input_tokens, output_tokens, provider=provider or None)
             priced = cost_usd is not None
         call = InferenceCall(
             operation=operation,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from pyagent_trace.events import TraceEvent, TraceEventBus
 from pyagent_trace.exceptions import BudgetExceededError, ConfigError, PyAgentTraceWarning
-from pyagent_trace.pricing import PriceTable, price_table, validate_usage
+from pyagent_trace.pricing import PriceTable, call_cost, price_table, validate_usage
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -185,8 +185,12 @@ class CostTracker:
         cache_write_tokens: int = 0,
         tokens_estimated: bool = False,
         timestamp: float | None = None,
+        provider: str | None = None,
+        priced_at: float | None = None,
     ) -> CostEntry:
-        """Record one call. ``cost_usd`` None or 0.0 means "compute it from the prices".
+        """Record one call. ``cost_usd`` None or 0.0 means "compute it from the prices" in
+        force when the call was made (``priced_at``, else ``timestamp``, Unix seconds) for
+        ``provider`` ("openai", "anthropic", "gemini", ...).
 
         0.0 counts as unknown because pyagent-patterns' Agent always passes 0.0.
         ``input_tokens`` includes cache reads and writes (see :meth:`PriceTable.cost`).
@@ -198,11 +202,12 @@ class CostTracker:
             raise TypeError(msg)
         inp, out, read, write = validate_usage(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
         given = _check_amount("cost_usd", cost_usd)
+        stamp = time.time() if timestamp is None else float(timestamp)
         priced = True
         if not given:  # None or 0.0
-            given = self.prices.cost(model, inp, out, read, write)
+            at = stamp if priced_at is None else float(priced_at)
+            given = self.prices.cost(model, inp, out, read, write, provider=provider, at=at)
             priced = given is not None
-        stamp = time.time() if timestamp is None else float(timestamp)
         estimated = bool(tokens_estimated)
         entry = CostEntry(pattern, agent, model, inp, out, given or 0.0, priced, read, write, estimated, stamp)
         with self._lock:
@@ -214,26 +219,44 @@ class CostTracker:
             self.event_bus.emit(_to_event(entry))
         if first_unpriced:  # last: with warnings as errors the entry is still kept
             msg = (
-                f"No price for model {model!r}: its calls are counted as unpriced (cost "
-                f"unknown, not $0). Add a price with {_price_hint(model)}."
+                f"No price for model {model!r} in {self.prices.source or 'the price table'}: its calls "
+                f"are counted as unpriced (cost unknown, not $0). Add a price with {_price_hint(model)}."
             )
             warnings.warn(msg, PyAgentTraceWarning, stacklevel=2)
         return entry
 
     def record_call(self, entry: RecordEntry) -> CostEntry:
         """Record one call of a recording (an ``llm_call`` or a provider ``http_interaction``
-        entry), with its cache tokens; the one way recorded calls reach a tracker."""
+        entry), with its cache tokens; the one way recorded calls reach a tracker.
+
+        The cost is priced here, from the call's tokens, provider and own timestamp, with this
+        tracker's prices: a replayed call costs what it cost when it was recorded, and the
+        user's prices win. The ``cost_usd`` a cassette line carries is a note for reviewers
+        of the file (what it was priced at when written), not read back.
+        """
         meta = entry.metadata
+        model = entry.model or "unknown"
+        provider = meta.get("provider") or None
+        at = entry.timestamp or None  # 0.0: a hand-made entry without a time, priced now
+        usage = validate_usage(
+            entry.input_tokens,
+            entry.output_tokens,
+            int(meta.get("cache_read_tokens") or 0),
+            int(meta.get("cache_write_tokens") or 0),
+        )
+        cost = call_cost(self.prices, (meta.get("response_model"), model), usage, provider=provider, at=at)
         return self.record(
             pattern=entry.pattern_type,
             agent=entry.agent_name,
-            model=entry.model or "unknown",
-            input_tokens=entry.input_tokens,
-            output_tokens=entry.output_tokens,
-            cost_usd=entry.cost_usd if entry.priced else None,
-            cache_read_tokens=int(meta.get("cache_read_tokens") or 0),
-            cache_write_tokens=int(meta.get("cache_write_tokens") or 0),
+            model=model,
+            input_tokens=usage[0],
+            output_tokens=usage[1],
+            cost_usd=cost,
+            cache_read_tokens=usage[2],
+            cache_write_tokens=usage[3],
             tokens_estimated=entry.tokens_estimated,
+            provider=provider,
+            priced_at=at,
         )
 
     # -- summaries -------------------------------------------------------------------------

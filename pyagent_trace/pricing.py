@@ -1,7 +1,11 @@
-"""Model prices, kept offline and dated, so that cost is deterministic in zero-network CI.
+"""Model prices: the genai-prices package's data, under the user's own prices, as of the call.
 
-Prices go stale: every table carries ``as_of`` and ``source``, users override with
-:meth:`PriceTable.with_overrides`, and an unknown model resolves to ``None`` (never $0).
+One seam: :func:`price_table` turns every ``prices=`` argument into a :class:`PriceTable`,
+and :meth:`PriceTable.cost` prices every call. ``DEFAULT_PRICES`` has no hand-kept table:
+it asks genai-prices (current and historic list prices, shipped offline with the package,
+never updated over the network unless the user starts its updater), priced at the call's
+own timestamp so a replayed call costs what it cost when it was recorded. User prices
+(:meth:`PriceTable.with_overrides`) win; an unknown model resolves to ``None`` (never $0).
 PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
@@ -10,14 +14,18 @@ from __future__ import annotations
 import datetime
 import math
 import re
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from types import MappingProxyType
 
+from pyagent_trace._genai_prices import ALIASES, Quote, genai_quote, genai_version
 from pyagent_trace._schema import validate_tokens
 from pyagent_trace.exceptions import ConfigError
 
-__all__ = ["DEFAULT_PRICES", "ModelPrice", "PriceSpec", "PriceTable", "price_table", "validate_tokens"]
+__all__ = [
+    "DEFAULT_PRICES", "ModelPrice", "PriceSpec", "PriceTable", "Quote", "call_cost", "price_table", "validate_tokens",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,52 +83,84 @@ _BEDROCK_PREFIX = re.compile(r"^(?:(?:us|eu|apac|global)\.)?(?:anthropic|google|
 _CLAUDE_DOTTED = re.compile(r"(?<=\d)\.(?=\d)")  # OpenRouter's claude-sonnet-4.5, claude-3.5-haiku
 _CACHE_LIMIT = 4096
 
-_ALIASES: Mapping[str, str] = {
-    # Spellings seen in the product docs and provider SDKs for the same model.
-    "claude-haiku-3-5": "claude-3-5-haiku",
-    "claude-sonnet-3-7": "claude-3-7-sonnet",
-    "claude-opus-4-0": "claude-opus-4",
-    "claude-sonnet-4-0": "claude-sonnet-4",
-}
+
+Moment = float | datetime.datetime | datetime.date | None
+"""When a call was made: Unix seconds (``RecordEntry.timestamp``), a datetime (naive means
+UTC), a date (its start, UTC), or None for now."""
+
+
+def _seconds(at: Moment) -> float:
+    if type(at) is float and math.isfinite(at):
+        return at
+    if at is None:
+        return time.time()
+    if isinstance(at, datetime.datetime):
+        return (at if at.tzinfo else at.replace(tzinfo=datetime.UTC)).timestamp()
+    if isinstance(at, datetime.date):
+        return datetime.datetime(at.year, at.month, at.day, tzinfo=datetime.UTC).timestamp()
+    if isinstance(at, int | float) and not isinstance(at, bool) and math.isfinite(at):
+        return float(at)
+    msg = f"at={at!r}: give Unix seconds, a datetime or a date (when the call was made), or None for now."
+    raise ConfigError(msg)
 
 
 class PriceTable:
-    """An immutable, dated price table with forgiving model-name lookup.
+    """Dated prices with forgiving model-name lookup, optionally over genai-prices' data.
 
-    Lookup is case-insensitive and understands provider prefixes (``openai/gpt-4o``,
-    ``models/gemini-2.5-flash``, Bedrock's ``anthropic.``) and dated or tagged snapshots
-    (``gpt-4o-mini-2024-07-18``, ``claude-sonnet-4-20250514``, ``-latest``,
-    ``-preview-05-20``) by the longest known name. Resolutions are cached per string.
-    Tiered prices (long prompts over 200k tokens) are not modelled: the base tier is used.
+    The table's own prices (the user's) are looked up case-insensitively, through provider
+    prefixes (``openai/gpt-4o``, ``models/gemini-2.5-flash``, Bedrock's ``anthropic.``) and
+    dated or tagged snapshots (``gpt-4o-mini-2024-07-18``, ``-latest``, ``-preview-05-20``)
+    by the longest known name. With ``genai_prices=True`` a model the table lacks is priced
+    from the genai-prices package at the call's time (``at=``), cache and long-context tier
+    prices included. Resolutions are cached per model string, and per (provider, model, day)
+    in genai-prices, because pricing runs on every replayed call.
     """
 
-    __slots__ = ("_as_of", "_keys", "_prices", "_resolved", "_source")
+    __slots__ = ("_as_of", "_genai", "_keys", "_prices", "_resolved", "_source")
 
-    def __init__(self, prices: Mapping[str, PriceSpec], *, as_of: datetime.date, source: str = "") -> None:
-        if not isinstance(as_of, datetime.date):
-            msg = f"PriceTable(as_of={as_of!r}): give the date the prices were checked."
+    def __init__(
+        self,
+        prices: Mapping[str, PriceSpec],
+        *,
+        as_of: datetime.date | None = None,
+        source: str = "",
+        genai_prices: bool = False,
+    ) -> None:
+        if as_of is not None and not isinstance(as_of, datetime.date):
+            msg = f"PriceTable(as_of={as_of!r}): give the date the prices were checked (a datetime.date), or None."
             raise ConfigError(msg)
         table = {str(name).strip().lower(): _to_price(name, spec) for name, spec in prices.items()}
         self._prices: Mapping[str, ModelPrice] = MappingProxyType(table)
-        keys = {alias: canon for alias, canon in _ALIASES.items() if canon in table}
+        keys = {alias: canon for alias, canon in ALIASES.items() if canon in table}
         keys.update({name: name for name in table})
         # Longest first, so the first prefix hit is the most specific known model.
         self._keys = tuple(sorted(keys.items(), key=lambda kv: -len(kv[0])))
         self._as_of = as_of
         self._source = source
-        self._resolved: dict[str, str | None] = {}
+        self._genai = bool(genai_prices)
+        self._resolved: dict[str, Quote | None] = {}
 
     @property
-    def as_of(self) -> datetime.date:
+    def as_of(self) -> datetime.date | None:
+        """When the table's own prices were checked (None: not said; genai-prices data is
+        as new as the installed package)."""
         return self._as_of
 
     @property
     def source(self) -> str:
-        return self._source
+        """Where the prices come from, e.g. ``"genai-prices 0.2.3 + user overrides"``."""
+        parts = [f"genai-prices {genai_version()}"] if self._genai else []
+        return " + ".join([*parts, self._source] if self._source else parts)
+
+    @property
+    def genai_prices(self) -> bool:
+        """Whether models missing from the table are priced from the genai-prices package."""
+        return self._genai
 
     @property
     def prices(self) -> Mapping[str, ModelPrice]:
-        """Read-only view of the table, keyed by lower-case model name."""
+        """Read-only view of the table's own prices, keyed by lower-case model name (the
+        genai-prices models are not listed: ask :meth:`quote`)."""
         return self._prices
 
     def __len__(self) -> int:
@@ -130,21 +170,34 @@ class PriceTable:
         return iter(self._prices)
 
     def __contains__(self, model: object) -> bool:
-        return isinstance(model, str) and self.lookup(model) is not None
+        return isinstance(model, str) and self.quote(model) is not None
 
     def __repr__(self) -> str:
-        return f"PriceTable({len(self)} models, as_of={self._as_of.isoformat()})"
+        over = " over genai-prices" if self._genai else ""
+        dated = f", as_of={self._as_of.isoformat()}" if self._as_of else ""
+        return f"PriceTable({len(self)} models{over}{dated})"
 
-    def lookup(self, model: str) -> ModelPrice | None:
-        """The price of ``model`` under any usual spelling, or None when unknown."""
+    def quote(self, model: str, *, provider: str | None = None, at: Moment = None) -> Quote | None:
+        """The price of ``model`` in force ``at`` a time (default now) and its source, or None.
+
+        ``provider`` ("openai", "anthropic", "gemini", ...) helps genai-prices find the model.
+        """
         try:
-            key = self._resolved[model]
+            own = self._resolved[model]
         except KeyError:
             key = self._resolve(model)
+            own = None if key is None else Quote(self._prices[key], self._source or "user price", key)
             if len(self._resolved) >= _CACHE_LIMIT:
                 self._resolved.clear()  # many distinct made-up names: stay bounded
-            self._resolved[model] = key
-        return None if key is None else self._prices[key]
+            self._resolved[model] = own
+        if own is not None or not self._genai:
+            return own
+        return genai_quote(model, provider, _seconds(at))
+
+    def lookup(self, model: str, *, provider: str | None = None, at: Moment = None) -> ModelPrice | None:
+        """The price of ``model`` under any usual spelling (its base tier), or None when unknown."""
+        found = self.quote(model, provider=provider, at=at)
+        return None if found is None else found.price
 
     def _resolve(self, model: str) -> str | None:
         if not isinstance(model, str):
@@ -170,25 +223,23 @@ class PriceTable:
         output_tokens: int,
         cache_read_tokens: int = 0,
         cache_write_tokens: int = 0,
+        *,
+        provider: str | None = None,
+        at: Moment = None,
     ) -> float | None:
-        """USD for one call, or None when the model is unknown.
+        """USD for one call made ``at`` a time (default now), or None when the model is unknown.
 
         ``input_tokens`` counts ALL input tokens, cache reads and writes included (the
-        OpenTelemetry ``gen_ai.usage.input_tokens`` and OpenAI ``prompt_tokens`` meaning);
-        the cache counts are subsets of it. Anthropic reports them apart, so pass
-        ``input_tokens + cache_read_input_tokens + cache_creation_input_tokens`` there.
+        OpenTelemetry ``gen_ai.usage.input_tokens`` and OpenAI ``prompt_tokens`` meaning, and
+        genai-prices' rule); the cache counts are subsets of it. Anthropic reports them
+        apart, so pass ``input_tokens + cache_read_input_tokens + cache_creation_input_tokens``.
         Cost = ((input - cache_read - cache_write) * input_price + cache_read *
-        cache_read_price + cache_write * cache_write_price + output * output_price) / 1e6.
+        cache_read_price + cache_write * cache_write_price + output * output_price) / 1e6,
+        at the tier the call's input reaches.
         """
         inp, out, read, write = validate_usage(input_tokens, output_tokens, cache_read_tokens, cache_write_tokens)
-        price = self.lookup(model)
-        if price is None:
-            return None
-        read_price = price.input if price.cache_read is None else price.cache_read
-        write_price = price.input if price.cache_write is None else price.cache_write
-        uncached = inp - read - write
-        total = uncached * price.input + read * read_price + write * write_price
-        return (total + out * price.output) / 1e6
+        found = self.quote(model, provider=provider, at=at)
+        return None if found is None else found.cost(inp, out, read, write)
 
     def with_overrides(self, prices: Mapping[str, PriceSpec]) -> PriceTable:
         """A new table where the user's prices win over this one's."""
@@ -198,13 +249,24 @@ class PriceTable:
         merged: dict[str, PriceSpec] = dict(self._prices)
         merged.update({str(k).strip().lower(): _to_price(k, v) for k, v in prices.items()})
         source = f"{self._source} + user overrides" if self._source else "user overrides"
-        return PriceTable(merged, as_of=self._as_of, source=source)
+        return PriceTable(merged, as_of=self._as_of, source=source, genai_prices=self._genai)
 
 
 def validate_usage(
     input_tokens: object, output_tokens: object, cache_read: object, cache_write: object
 ) -> tuple[int, int, int, int]:
     """Checked token counts; cache reads and writes must fit inside ``input_tokens``."""
+    if (  # the common case, on every replayed call: four plain ints that add up
+        type(input_tokens) is int
+        and type(output_tokens) is int
+        and type(cache_read) is int
+        and type(cache_write) is int
+        and output_tokens >= 0
+        and cache_read >= 0
+        and cache_write >= 0
+        and cache_read + cache_write <= input_tokens
+    ):
+        return input_tokens, output_tokens, cache_read, cache_write
     inp = validate_tokens("input_tokens", input_tokens)
     out = validate_tokens("output_tokens", output_tokens)
     read = validate_tokens("cache_read_tokens", cache_read)
@@ -219,62 +281,31 @@ def validate_usage(
     return inp, out, read, write
 
 
-def _p(inp: float, out: float, read: float | None = None, write: float | None = None) -> ModelPrice:
-    return ModelPrice(inp, out, read, write)
+def call_cost(
+    prices: PriceTable,
+    models: Iterable[str | None],
+    usage: tuple[int, int, int, int],
+    *,
+    provider: str | None,
+    at: Moment,
+) -> float | None:
+    """USD of one provider call, priced by the first of ``models`` that has a price (the
+    response's exact snapshot, then the requested name); ``usage`` is (input, output,
+    cache read, cache write), already checked (:func:`validate_usage`). Recording and
+    replay both price calls here; it runs once per replayed call, so it stays lean."""
+    tried = None
+    for model in models:
+        if model and model != tried:
+            found = prices.quote(model, provider=provider, at=at)
+            if found is not None:
+                return found.cost(*usage)
+            tried = model
+    return None
 
 
-# List prices, USD per million tokens, standard tier (no batch / flex / priority), prompts
-# of at most 200k tokens. Columns: input, output, cache read, cache write.
-# OpenAI: cached input is the cache read; there is no cache-write premium.
-# Anthropic: 5-minute cache write = 1.25x input, cache read = 0.1x input.
-# Google: context-cache read price (storage per hour is not per call, not counted).
-_DEFAULT_TABLE: dict[str, ModelPrice] = {
-    # -- OpenAI ------------------------------------------------------------------
-    "gpt-5": _p(1.25, 10.00, 0.125),
-    "gpt-5-mini": _p(0.25, 2.00, 0.025),
-    "gpt-5-nano": _p(0.05, 0.40, 0.005),
-    "gpt-5-pro": _p(15.00, 120.00),
-    "gpt-4.1": _p(2.00, 8.00, 0.50),
-    "gpt-4.1-mini": _p(0.40, 1.60, 0.10),
-    "gpt-4.1-nano": _p(0.10, 0.40, 0.025),
-    "gpt-4o": _p(2.50, 10.00, 1.25),
-    "gpt-4o-2024-05-13": _p(5.00, 15.00),  # the first gpt-4o snapshot kept its launch price
-    "gpt-4o-mini": _p(0.15, 0.60, 0.075),
-    "o1": _p(15.00, 60.00, 7.50),
-    "o3": _p(2.00, 8.00, 0.50),
-    "o3-pro": _p(20.00, 80.00),
-    "o3-mini": _p(1.10, 4.40, 0.55),
-    "o4-mini": _p(1.10, 4.40, 0.275),
-    # -- Anthropic ---------------------------------------------------------------
-    "claude-opus-4-5": _p(5.00, 25.00, 0.50, 6.25),
-    "claude-opus-4-1": _p(15.00, 75.00, 1.50, 18.75),
-    "claude-opus-4": _p(15.00, 75.00, 1.50, 18.75),
-    "claude-sonnet-4-5": _p(3.00, 15.00, 0.30, 3.75),
-    "claude-sonnet-4": _p(3.00, 15.00, 0.30, 3.75),
-    "claude-3-7-sonnet": _p(3.00, 15.00, 0.30, 3.75),
-    "claude-3-5-sonnet": _p(3.00, 15.00, 0.30, 3.75),
-    "claude-haiku-4-5": _p(1.00, 5.00, 0.10, 1.25),
-    "claude-3-5-haiku": _p(0.80, 4.00, 0.08, 1.00),
-    "claude-3-haiku": _p(0.25, 1.25, 0.03, 0.30),
-    # -- Google (Gemini API, paid tier, text/image/video input) -------------------
-    "gemini-2.5-pro": _p(1.25, 10.00, 0.125),
-    "gemini-2.5-flash": _p(0.30, 2.50, 0.03),
-    "gemini-2.5-flash-lite": _p(0.10, 0.40, 0.01),
-    "gemini-2.0-flash": _p(0.10, 0.40, 0.025),
-    "gemini-2.0-flash-lite": _p(0.075, 0.30),
-}
-
-DEFAULT_PRICES = PriceTable(
-    _DEFAULT_TABLE,
-    # The author's knowledge of list prices (late 2025), cross-checked against the
-    # pydantic/genai-prices data set; re-check the pages below before relying on them.
-    as_of=datetime.date(2025, 12, 1),
-    source=(
-        "https://openai.com/api/pricing/ ; https://www.anthropic.com/pricing#api ; "
-        "https://ai.google.dev/gemini-api/docs/pricing"
-    ),
-)
-"""The built-in prices. Extend or correct them with ``DEFAULT_PRICES.with_overrides``."""
+DEFAULT_PRICES = PriceTable({}, genai_prices=True)
+"""The built-in prices: the installed genai-prices package's data, as of each call. Update
+them by upgrading the package; extend or correct them with ``DEFAULT_PRICES.with_overrides``."""
 
 
 def price_table(prices: PriceTable | Mapping[str, PriceSpec] | None) -> PriceTable:

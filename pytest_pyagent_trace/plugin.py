@@ -288,7 +288,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 # -- fixtures ------------------------------------------------------------------------------
 @pytest.fixture
 def pyagent_trace_prices() -> Any:
-    """Override to price models the built-in table lacks: ``{"my-model": {"input": 1, "output": 2}}``."""
+    """Override to price models genai-prices lacks, or to replace its prices (yours win):
+    ``{"my-model": {"input": 1, "output": 2}}``, USD per 1M tokens."""
     return None
 
 

@@ -160,6 +160,7 @@ def recorded_call(
     """The ``llm_call`` entry of one recorded call. ``http_calls`` are the provider calls
     the callable made (see ``INSIDE_LLM``): their reported usage, provider and cost are the
     call's own; without them the callable's reported usage, else an estimate from the text."""
+    now = time.time()
     plain = to_plain_messages(messages)
     calls = [e for e in http_calls or () if not e.tokens_estimated]
     metadata: dict[str, Any] = {"recorded_by": recorded_by} if recorded_by else {}
@@ -189,12 +190,12 @@ def recorded_call(
             else sum(count_tokens(str(m.get("content", ""))) for m in plain)
         )
         output_tokens = reply.output_tokens if reply.output_tokens is not None else count_tokens(reply.text)
-        cost = prices.cost(model, input_tokens, output_tokens)
+        cost = prices.cost(model, input_tokens, output_tokens, at=now)
     return RecordEntry(
         LLM_CALL,
         agent_name=agent,
         model=model,
-        timestamp=time.time(),
+        timestamp=now,
         duration_ms=round(duration_ms, 3),
         input_tokens=input_tokens,
         output_tokens=output_tokens,

@@ -11,6 +11,7 @@ from pyagent_trace.cli._audit import audit
 from pyagent_trace.cli._diff import diff
 from pyagent_trace.cli._html import html
 from pyagent_trace.cli._merge import report_app
+from pyagent_trace.cli._prices import prices
 from pyagent_trace.cli._scrub import scrub
 from pyagent_trace.cli._stats import stats
 from pyagent_trace.cli._view import view
@@ -19,7 +20,7 @@ __all__ = ["app"]
 
 app = typer.Typer(
     name="pyagent-trace",
-    help="Look at a recorded agent run: tree, stats, diff, HTML report, secret scrubbing and audit; merge run reports.",
+    help="Look at recorded agent runs (tree, stats, diff, HTML), audit secrets, merge run reports, show prices.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -30,4 +31,5 @@ app.command("diff")(diff)
 app.command("html")(html)
 app.command("scrub")(scrub)
 app.command("audit")(audit)
+app.command("prices")(prices)
 app.add_typer(report_app, name="report")

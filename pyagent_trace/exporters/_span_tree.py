@@ -273,7 +273,9 @@ def priced(payload: Mapping[str, Any], prices: PriceTable = DEFAULT_PRICES) -> M
         return payload
     model = str(payload.get("model") or "")
     try:
-        cost = prices.cost(model, _int(payload.get("input_tokens")), _int(payload.get("output_tokens")))
+        provider = payload.get("provider")
+        cost = prices.cost(model, _int(payload.get("input_tokens")), _int(payload.get("output_tokens")),
+                           provider=provider if isinstance(provider, str) else None)  # fmt: skip
     except (TypeError, ValueError):  # negative or odd token counts: report them unpriced
         cost = None
     return {**payload, "cost_usd": cost}

@@ -21,7 +21,7 @@ from pyagent_trace._tokens import count_tokens
 from pyagent_trace.http._convert import TIME_TO_FIRST_CHUNK
 from pyagent_trace.http._matching import HTTP_INTERACTION
 from pyagent_trace.http.providers import ProviderCall, Usage, parse_call
-from pyagent_trace.pricing import PriceTable
+from pyagent_trace.pricing import PriceTable, call_cost, validate_usage
 
 __all__ = ["build_entry", "current_agent_name"]
 
@@ -66,16 +66,6 @@ def _estimated(call: ProviderCall) -> Usage:
     return Usage(prompt, count_tokens(call.text))
 
 
-def _cost(prices: PriceTable, call: ProviderCall, usage: Usage) -> float | None:
-    """USD priced by the response's exact model when known, else the requested one."""
-    for model in dict.fromkeys(m for m in (call.response_model, call.request_model) if m):
-        cost = prices.cost(model, usage.input_tokens, usage.output_tokens, usage.cache_read_tokens,
-                           usage.cache_write_tokens)  # fmt: skip
-        if cost is not None:
-            return cost
-    return None
-
-
 def build_entry(
     interaction: dict[str, Any],
     *,
@@ -100,7 +90,17 @@ def build_entry(
         usage, estimated = Usage(0, 0), False
     else:
         usage, estimated = _estimated(call), True
-    cost = 0.0 if failed and call.usage is None else _cost(prices, call, usage)
+    cost = (
+        0.0
+        if failed and call.usage is None
+        else call_cost(
+            prices,
+            (call.response_model, call.request_model),
+            validate_usage(usage.input_tokens, usage.output_tokens, usage.cache_read_tokens, usage.cache_write_tokens),
+            provider=call.provider,
+            at=timestamp,
+        )
+    )
     metadata = {
         "provider": call.provider,
         "operation": call.operation,

@@ -62,7 +62,7 @@ def test_unused_plugin_imports_only_its_light_modules(project):
 
     modules = session(project)["modules"]
     assert ours(modules, "pytest_pyagent_trace") <= LIGHT
-    assert ours(modules, "vcr", "opentelemetry") == set()
+    assert ours(modules, "vcr", "opentelemetry", "genai_prices") == set()
     allowed = {"pyagent_trace", "pyagent_trace._lazy", "pyagent_trace.exceptions", "pyagent_trace.record_mode"}
     assert ours(modules, "pyagent_trace") <= allowed
 
@@ -84,7 +84,9 @@ def test_used_plugin_loads_what_the_test_needs(project):
 
     run(project, "--record-mode=once").assert_outcomes(passed=1)
 
-    assert "pyagent_trace.cassette._cassette" in session(project)["modules"]
+    modules = session(project)["modules"]
+    assert "pyagent_trace.cassette._cassette" in modules
+    assert ours(modules, "genai_prices") == set()  # imported on the first call priced, not before
 
 
 def test_library_errors_in_tests_that_do_not_use_the_plugin_keep_their_traceback(project):

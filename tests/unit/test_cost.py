@@ -457,10 +457,12 @@ def test_repr_shows_calls_and_total():
 
 
 def test_record_call_takes_a_recorded_entry_with_its_cache_tokens():
-    """The one path from a recorded call to a tracker: tokens, cache tokens, estimate flag and a known cost."""
+    """The one path from a recorded call to a tracker: tokens, cache tokens, estimate flag, and
+    a cost priced from them with the tracker's prices (the cassette's cost_usd is not read back)."""
     from pyagent_trace._recording import RecordEntry
 
-    tracker = CostTracker()
+    tracker = CostTracker(prices={"claude-haiku-4-5": {"input": 1.0, "output": 5.0, "cache_read": 0.1,
+                                                       "cache_write": 1.25}})  # fmt: skip
     entry = RecordEntry("llm_call", agent_name="writer", model="claude-haiku-4-5", input_tokens=132,
                         output_tokens=9, cost_usd=0.0001, tokens_estimated=True,
                         metadata={"cache_read_tokens": 100, "cache_write_tokens": 20})  # fmt: skip
@@ -473,5 +475,6 @@ def test_record_call_takes_a_recorded_entry_with_its_cache_tokens():
         132,
         9,
     )
-    assert (recorded.cache_read_tokens, recorded.cache_write_tokens, recorded.cost_usd) == (100, 20, 0.0001)
+    assert (recorded.cache_read_tokens, recorded.cache_write_tokens) == (100, 20)
+    assert recorded.cost_usd == pytest.approx((12 * 1.0 + 100 * 0.1 + 20 * 1.25 + 9 * 5.0) / 1e6)
     assert recorded.tokens_estimated is True

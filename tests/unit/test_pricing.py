@@ -1,9 +1,10 @@
-"""PriceTable: dated prices, forgiving model-name lookup, cache-token math, overrides."""
+"""PriceTable: user prices with forgiving model-name lookup over genai-prices, cache-token math, overrides."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import importlib.metadata
 import math
 
 import pytest
@@ -42,38 +43,29 @@ def test_model_price_cache_prices_default_to_none_meaning_billed_as_input():
     assert table.cost("m", 1_000_000, 0, cache_read_tokens=400_000) == pytest.approx(1.0)
 
 
-# -- DEFAULT_PRICES -------------------------------------------------------------------------
+# -- DEFAULT_PRICES: genai-prices, no hand-kept table -----------------------------------------
 @pytest.mark.parametrize("model", REQUIRED_MODELS)
 def test_default_prices_cover_the_current_openai_anthropic_and_google_models(model):
-    assert model in DEFAULT_PRICES.prices
+    assert model in DEFAULT_PRICES
+    assert DEFAULT_PRICES.quote(model).source.startswith("genai-prices ")
 
 
-def test_default_prices_are_dated_and_name_their_sources():
-    assert isinstance(DEFAULT_PRICES.as_of, datetime.date)
-    for page in ("openai.com", "anthropic.com", "ai.google.dev"):
-        assert page in DEFAULT_PRICES.source
+def test_default_prices_keep_no_table_of_their_own_and_name_their_source():
+    assert len(DEFAULT_PRICES) == 0
+    assert DEFAULT_PRICES.as_of is None
+    assert DEFAULT_PRICES.source == f"genai-prices {importlib.metadata.version('genai-prices')}"
+    assert "over genai-prices" in repr(DEFAULT_PRICES)
 
 
-def test_default_openai_prices_bill_cached_input_without_a_write_premium():
-    price = DEFAULT_PRICES.lookup("gpt-4o-mini")
-    assert price == ModelPrice(0.15, 0.60, cache_read=0.075, cache_write=None)
+# -- lookup in a user's table -----------------------------------------------------------------
+USER = PriceTable(
+    {name: ModelPrice(1.0, 2.0) for name in ("gpt-4o", "gpt-4o-mini", "gpt-4o-2024-05-13", "gpt-5", "o3-mini",
+     "claude-sonnet-4", "claude-sonnet-4-5", "claude-opus-4-1", "claude-opus-4", "claude-3-5-haiku",
+     "gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite", "gemini-2.0-flash")},
+    as_of=TODAY,
+)  # fmt: skip
 
 
-@pytest.mark.parametrize("model", [m for m in REQUIRED_MODELS if m.startswith("claude")])
-def test_default_anthropic_cache_write_is_1_25x_and_cache_read_0_1x_input(model):
-    price = DEFAULT_PRICES.prices[model]
-    assert price.cache_write == pytest.approx(price.input * 1.25)
-    assert price.cache_read == pytest.approx(price.input * 0.1)
-
-
-@pytest.mark.parametrize("model", [m for m in REQUIRED_MODELS if m.startswith("gemini")])
-def test_default_gemini_prices_include_a_context_cache_read_price(model):
-    price = DEFAULT_PRICES.prices[model]
-    assert price.cache_read is not None
-    assert price.cache_read < price.input
-
-
-# -- lookup ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("spelling", "canonical"),
     [
@@ -82,6 +74,7 @@ def test_default_gemini_prices_include_a_context_cache_read_price(model):
         ("openai/gpt-4o", "gpt-4o"),
         ("gpt-4o-mini-2024-07-18", "gpt-4o-mini"),
         ("gpt-4o-2024-08-06", "gpt-4o"),
+        ("gpt-4o-2024-05-13", "gpt-4o-2024-05-13"),
         ("gpt-5-2025-08-07", "gpt-5"),
         ("o3-mini-2025-01-31", "o3-mini"),
         ("anthropic/claude-sonnet-4-20250514", "claude-sonnet-4"),
@@ -103,11 +96,8 @@ def test_default_gemini_prices_include_a_context_cache_read_price(model):
     ],
 )
 def test_lookup_resolves_real_world_spellings_to_the_longest_known_model(spelling, canonical):
-    assert DEFAULT_PRICES.lookup(spelling) is DEFAULT_PRICES.prices[canonical]
-
-
-def test_lookup_prefers_an_explicit_snapshot_price_over_its_family():
-    assert DEFAULT_PRICES.lookup("gpt-4o-2024-05-13") == ModelPrice(5.0, 15.0)
+    assert USER.lookup(spelling) is USER.prices[canonical]
+    assert USER.quote(spelling).model == canonical
 
 
 @pytest.mark.parametrize(
@@ -115,15 +105,21 @@ def test_lookup_prefers_an_explicit_snapshot_price_over_its_family():
     ["unknown", "my-model", "claude-opus-4-6", "gpt-5.1", "gemini-2.5-flash-image", "gpt-4o-x"],
 )
 def test_lookup_returns_none_for_unknown_models_instead_of_a_near_miss(model):
-    assert DEFAULT_PRICES.lookup(model) is None
-    assert model not in DEFAULT_PRICES
+    assert USER.lookup(model) is None
+    assert model not in USER
+
+
+def test_a_users_table_given_whole_does_not_fall_back_to_genai_prices():
+    assert not USER.genai_prices
+    assert USER.cost("o1-mini", 10, 10) is None
 
 
 def test_lookup_caches_each_resolution_per_model_string():
     table = PriceTable({"m": ModelPrice(1.0, 2.0)}, as_of=TODAY)
-    first = table.lookup("openai/M-2025-01-01")
-    assert table._resolved == {"openai/M-2025-01-01": "m"}
-    assert table.lookup("openai/M-2025-01-01") is first
+    first = table.quote("openai/M-2025-01-01")
+    assert list(table._resolved) == ["openai/M-2025-01-01"]
+    assert table.quote("openai/M-2025-01-01") is first
+    assert (first.model, first.source) == ("m", "user price")
 
 
 def test_lookup_cache_stays_bounded_under_many_made_up_names():
@@ -139,28 +135,26 @@ def test_lookup_rejects_a_model_that_is_not_a_string():
 
 
 # -- cost -----------------------------------------------------------------------------------
+CACHED = PriceTable(
+    {"gpt-4o": ModelPrice(2.50, 10.00, 1.25), "claude-sonnet-4": ModelPrice(3.00, 15.00, 0.30, 3.75)}, as_of=TODAY
+)
+
+
 def test_cost_of_plain_input_and_output_tokens():
-    # gpt-4o-mini: $0.15 in, $0.60 out per million.
-    assert DEFAULT_PRICES.cost("gpt-4o-mini", 1_000_000, 1_000_000) == pytest.approx(0.75)
+    assert PriceTable({"m": ModelPrice(0.15, 0.60)}).cost("m", 1_000_000, 1_000_000) == pytest.approx(0.75)
 
 
 def test_cost_openai_style_cached_tokens_are_a_subset_of_input_tokens():
     # OpenAI usage: prompt_tokens=10_000 of which cached_tokens=8_000; 500 completion tokens.
-    # gpt-4o: 2_000 * 2.50 + 8_000 * 1.25 + 500 * 10.00, per million.
-    cost = DEFAULT_PRICES.cost("gpt-4o", 10_000, 500, cache_read_tokens=8_000)
+    cost = CACHED.cost("gpt-4o", 10_000, 500, cache_read_tokens=8_000)
     assert cost == pytest.approx((2_000 * 2.50 + 8_000 * 1.25 + 500 * 10.00) / 1e6)
-    assert cost == pytest.approx(0.02)
 
 
 def test_cost_anthropic_style_cache_reads_and_writes_added_to_input_tokens():
     # Anthropic usage: input_tokens=100, cache_read_input_tokens=5_000,
     # cache_creation_input_tokens=2_000, output_tokens=300 -> input_tokens=7_100 here.
-    # claude-sonnet-4: 100 * 3 + 5_000 * 0.30 + 2_000 * 3.75 + 300 * 15, per million.
-    cost = DEFAULT_PRICES.cost(
-        "claude-sonnet-4-20250514", 7_100, 300, cache_read_tokens=5_000, cache_write_tokens=2_000
-    )
+    cost = CACHED.cost("claude-sonnet-4-20250514", 7_100, 300, cache_read_tokens=5_000, cache_write_tokens=2_000)
     assert cost == pytest.approx((300 + 1_500 + 7_500 + 4_500) / 1e6)
-    assert cost == pytest.approx(0.0138)
 
 
 def test_cost_is_none_for_an_unknown_model():
@@ -176,6 +170,12 @@ def test_cost_rejects_cache_tokens_that_exceed_input_tokens_naming_the_arguments
 def test_cost_validates_tokens_even_for_unknown_models():
     with pytest.raises(ConfigError, match=r"output_tokens=-1"):
         DEFAULT_PRICES.cost("my-model", 10, -1)
+
+
+@pytest.mark.parametrize("bad", ["2025-01-01", math.nan, True])
+def test_cost_rejects_a_time_that_is_not_one_naming_the_argument(bad):
+    with pytest.raises(ConfigError, match=r"at=.*Unix seconds, a datetime or a date"):
+        DEFAULT_PRICES.cost("gpt-4o", 10, 10, at=bad)
 
 
 # -- validate_tokens ------------------------------------------------------------------------
@@ -205,12 +205,12 @@ def test_validate_tokens_rejects_strings_bools_and_other_types(bad):
 # -- construction and overrides -------------------------------------------------------------
 def test_price_table_is_immutable():
     with pytest.raises(TypeError):
-        DEFAULT_PRICES.prices["gpt-4o"] = ModelPrice(0, 0)  # type: ignore[index]
+        USER.prices["gpt-4o"] = ModelPrice(0, 0)  # type: ignore[index]
     with pytest.raises(AttributeError):
         DEFAULT_PRICES.as_of = TODAY  # type: ignore[misc]
 
 
-def test_price_table_requires_a_date():
+def test_price_table_as_of_must_be_a_date_when_given():
     with pytest.raises(ConfigError, match=r"as_of='2025-01-01'"):
         PriceTable({}, as_of="2025-01-01")  # type: ignore[arg-type]
 
@@ -223,14 +223,17 @@ def test_price_table_accepts_dict_prices_and_lowercases_names():
 
 
 def test_with_overrides_user_prices_win_and_the_original_is_unchanged():
+    genai_gpt_4o = DEFAULT_PRICES.lookup("gpt-4o")
     table = DEFAULT_PRICES.with_overrides({"gpt-4o": {"input": 1.0, "output": 1.0}, "my-model": ModelPrice(2.0, 4.0)})
     assert table.lookup("gpt-4o-2024-08-06") == ModelPrice(1.0, 1.0)
     assert table.lookup("my-model") == ModelPrice(2.0, 4.0)
-    assert table.lookup("gpt-4o-mini") == DEFAULT_PRICES.lookup("gpt-4o-mini")
-    assert DEFAULT_PRICES.lookup("gpt-4o") == ModelPrice(2.50, 10.00, 1.25)
+    assert table.lookup("gpt-4o-mini") == DEFAULT_PRICES.lookup("gpt-4o-mini")  # the rest: genai-prices
+    assert DEFAULT_PRICES.lookup("gpt-4o") == genai_gpt_4o != ModelPrice(1.0, 1.0)
     assert DEFAULT_PRICES.lookup("my-model") is None
+    assert table.genai_prices
     assert table.as_of == DEFAULT_PRICES.as_of
-    assert table.source.endswith("user overrides")
+    assert table.source.startswith("genai-prices ")
+    assert table.source.endswith(" + user overrides")
 
 
 def test_with_overrides_accepts_optional_cache_prices_in_dicts():
