@@ -12,7 +12,6 @@ from opentelemetry.trace import SpanKind, StatusCode
 from pyagent_patterns import Agent
 from pyagent_patterns.orchestration import FanOutFanIn, Pipeline
 from pyagent_providers import TracedProvider
-from pyagent_providers.adapters.mock import MockProvider
 
 from pyagent_trace import attributes as attr
 from pyagent_trace.cost import CostTracker
@@ -228,6 +227,10 @@ def test_an_error_event_marks_the_named_agent_and_keeps_it_open(bus, exporter):
 
 
 async def test_traced_provider_calls_become_client_spans(bus, exporter):
+    # Imported here: pyagent_providers.adapters imports every adapter whose SDK is installed,
+    # litellm included (~4 s), which would be paid at collection by every xdist worker.
+    from pyagent_providers.adapters.mock import MockProvider
+
     llm = TracedProvider(MockProvider(name="mockai", responses=["ok"]), bus)
     await Agent("caller", llm).set_trace_bus(bus).run([])
 
