@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from field_project import FieldProject, load_fake_providers
 from framework_recipes import BACKGROUND_TEST, CONFTEST, RECIPES
+from readme_blocks import python_blocks
 
 # What each recipe's calls cost at the fake's usage (tests/integration/fake_providers.py):
 # OpenAI 120 input (100 cached) + 30 output, Anthropic 12 + 100 cache read + 20 cache write, 9 output.
@@ -98,6 +99,7 @@ def test_framework_recipes_record_replay_and_rerecord(tmp_path: Path):
 
 
 def test_the_readme_shows_each_recipe_as_the_field_project_runs_it():
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
-    for name, text in RECIPES.values():
-        assert f"```python\n{text.strip()}\n```" in readme, name
+    """The python blocks of the README's framework section are the recipes run above, in order."""
+    heading = "## Agent frameworks: LangChain, pydantic-ai, OpenAI Agents SDK, LiteLLM, instructor"
+    shown = [block.code for block in python_blocks() if block.heading == heading]
+    assert shown == [text.strip() + "\n" for _, text in RECIPES.values()]

@@ -3,18 +3,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from field_project import FieldProject
-
-README = (Path(__file__).parents[2] / "README.md").read_text()
-
-
-def readme_block(section: str) -> str:
-    """The first ```python block after the heading ``section``."""
-    start = README.index(f"\n{section}\n")
-    code = README.index("```python\n", start) + len("```python\n")
-    return README[code : README.index("```", code)]
+from readme_blocks import readme_block
 
 
 def test_the_readme_examples_record_then_replay_offline_with_no_key(field: FieldProject, fake_server):

@@ -4,12 +4,13 @@ it, or fail the test saying why, never hand back a silently empty list."""
 from __future__ import annotations
 
 from field_project import FieldProject
+from readme_blocks import readme_block
 
 
 def test_span_fixtures_join_logfire(field: FieldProject):
-    """With logfire.configure() in conftest.py, spans and span_tree see the test's spans, logfire's own too."""
+    """With the README's logfire.configure() conftest.py, spans and span_tree see the test's spans, logfire's too."""
     field.configure()
-    field.write("conftest.py", "import logfire\n\nlogfire.configure(send_to_logfire=False, console=False)\n")
+    field.write("conftest.py", readme_block("## Span fixtures with your own tracer provider, or logfire", 1))
     field.write(
         "test_app.py",
         """
