@@ -14,33 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import importlib.util
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
-from fake_server import running_fake_server
+from fake_server import load_test_helper, running_fake_server
 from readme_blocks import python_blocks, readme_block
 
 TESTS = Path(__file__).parent
-
-
-def _load(path: str) -> ModuleType:
-    """A helper module of another test folder (the folders are not packages)."""
-    name = f"readme_snippets_{Path(path).stem}"
-    spec = importlib.util.spec_from_file_location(name, TESTS / path)
-    if spec is None or spec.loader is None:
-        raise ImportError(path)
-    module = sys.modules[name] = importlib.util.module_from_spec(spec)  # dataclasses look it up
-    spec.loader.exec_module(module)
-    return module
-
-
-plugin_testing = _load("plugin/plugin_testing.py")
+plugin_testing = load_test_helper("plugin/plugin_testing.py")
 
 HERE = "tests/test_readme_snippets.py"
 LIBRARY = [  # the library section's narrative, in document order
@@ -154,7 +138,7 @@ def test_the_secrets_block_redacts_what_it_says(tmp_path, monkeypatch):
 def test_the_library_blocks_run_in_order_as_one_script(tmp_path, monkeypatch, capsys, fake_openai):
     """The library section's blocks, pasted one after the other, run; their spans reach the
     OTLP, Datadog (OTLP) and Langfuse fakes, and the Without-pytest cassette replays offline."""
-    otlp = _load("integration/_otlp_receiver.py")
+    otlp = load_test_helper("integration/_otlp_receiver.py")
     from pyagent_trace.exporters import langfuse
 
     monkeypatch.chdir(tmp_path)
