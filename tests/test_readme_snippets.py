@@ -19,12 +19,25 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+# What the README blocks import, imported at collection: an in-process pytest session (pytester)
+# forgets the modules first imported during it, and a half-forgotten pydantic (langfuse's,
+# genai-prices') cannot be imported again in that worker.
+import genai_prices.data_snapshot
+import genai_prices.types
+import openai
+import pyagent_patterns.orchestration
 import pytest
 from fake_server import load_test_helper, running_fake_server
 from readme_blocks import python_blocks, readme_block
 
+from pyagent_trace import recorder, trace_service
+from pyagent_trace.exporters import datadog, langfuse, otel, otlp
+
+PRELOADED = (genai_prices, openai, pyagent_patterns, recorder, trace_service, datadog, langfuse, otel, otlp)
+
 TESTS = Path(__file__).parent
 plugin_testing = load_test_helper("plugin/plugin_testing.py")
+receivers = load_test_helper("integration/_otlp_receiver.py")
 
 HERE = "tests/test_readme_snippets.py"
 LIBRARY = [  # the library section's narrative, in document order
@@ -138,11 +151,8 @@ def test_the_secrets_block_redacts_what_it_says(tmp_path, monkeypatch):
 def test_the_library_blocks_run_in_order_as_one_script(tmp_path, monkeypatch, capsys, fake_openai):
     """The library section's blocks, pasted one after the other, run; their spans reach the
     OTLP, Datadog (OTLP) and Langfuse fakes, and the Without-pytest cassette replays offline."""
-    otlp = load_test_helper("integration/_otlp_receiver.py")
-    from pyagent_trace.exporters import langfuse
-
     monkeypatch.chdir(tmp_path)
-    with otlp.OtlpHttpReceiver() as backend:
+    with receivers.OtlpHttpReceiver() as backend:
         monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", backend.url)
         real_langfuse = langfuse.LangfuseExporter
 
