@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +29,7 @@ import openai
 import pyagent_patterns.orchestration
 import pytest
 from fake_server import load_test_helper, running_fake_server
-from readme_blocks import python_blocks, readme_block
+from readme_blocks import Block, python_blocks, readme_block
 
 from pyagent_trace import recorder, trace_service
 from pyagent_trace.exporters import datadog, langfuse, otel, otlp
@@ -40,19 +41,6 @@ plugin_testing = load_test_helper("plugin/plugin_testing.py")
 receivers = load_test_helper("integration/_otlp_receiver.py")
 
 HERE = "tests/test_readme_snippets.py"
-LIBRARY = [  # the library section's narrative, in document order
-    "### TraceEventBus",
-    "### Exporters",
-    "### CostTracker",
-    "### Recorder and ReplayLLM",
-    "### Spans",
-    "#### Without pytest",
-    "#### OpenTelemetryBridge: bus events → spans",
-    "#### OTLP: Jaeger, Grafana Tempo, any collector",
-    "#### Langfuse",
-    "#### Datadog APM",
-    "### TraceService",
-]
 FRAMEWORKS = "## Agent frameworks: LangChain, pydantic-ai, OpenAI Agents SDK, LiteLLM, instructor"
 SPAN_FIXTURES = "## Span fixtures with your own tracer provider, or logfire"
 FIELD_FRAMEWORKS = "tests/field/test_frameworks.py::test_framework_recipes_record_replay_and_rerecord"
@@ -108,6 +96,12 @@ RUN_BY = [
 ]
 
 
+def narrative() -> list[Block]:
+    """The library section's blocks (those RUN_BY gives the narrative test), in README order."""
+    mine = {(heading, first) for heading, first, test in RUN_BY if test == NARRATIVE}
+    return [block for block in python_blocks() if (block.heading, block.first_line) in mine]
+
+
 def test_every_readme_python_block_is_run_by_a_test():
     """A ```python block added to README.md (or changed in its first line) needs a row in RUN_BY
     naming the test that runs it; every test named there exists."""
@@ -129,23 +123,20 @@ def fake_openai(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         yield server
 
 
-def run_block(heading: str, namespace: dict[str, Any]) -> None:
-    code = readme_block(heading)
+def run_block(code: str, heading: str, namespace: dict[str, Any]) -> None:
     exec(compile(code, f"README.md {heading}", "exec"), namespace)
 
 
 def test_the_secrets_block_redacts_what_it_says(tmp_path, monkeypatch):
+    """The block runs, and its ``# removed == [...]`` comments are what the two calls return."""
     monkeypatch.chdir(tmp_path)
-    namespace: dict[str, Any] = {}
-    run_block("## Secrets", namespace)
-    clean, _ = namespace["scrub_http"](namespace["interaction"], namespace["config"])
-    assert clean["request"]["headers"]["authorization"] == ["<redacted>"]
-    code = readme_block("## Secrets")  # the comments under each call say what it removed
-    for call, comment in (("scrub_http", "clean, removed = scrub_http"), ("scrub_entry", "clean_entry, removed")):
-        said = code.split(comment, 1)[1].split("# removed == ", 1)[1].splitlines()[0]
-        args = (namespace["interaction"] if call == "scrub_http" else namespace["entry"], namespace["config"])
-        assert repr(namespace[call](*args)[1]).replace("'", '"') == said
-    assert "sk-proj" not in repr(namespace["clean_entry"])
+    code, namespace = readme_block("## Secrets"), dict[str, Any]()
+    run_block(code, "## Secrets", namespace)
+    said = [line.removeprefix("# removed == ") for line in code.splitlines() if line.startswith("# removed == ")]
+    _, from_http = namespace["scrub_http"](namespace["interaction"], namespace["config"])
+    _, from_entry = namespace["scrub_entry"](namespace["entry"], namespace["config"])
+    assert said == [json.dumps(from_http), json.dumps(from_entry)]
+    assert "sk-proj" not in repr(namespace["clean"]) + repr(namespace["clean_entry"])
 
 
 def test_the_library_blocks_run_in_order_as_one_script(tmp_path, monkeypatch, capsys, fake_openai):
@@ -162,9 +153,9 @@ def test_the_library_blocks_run_in_order_as_one_script(tmp_path, monkeypatch, ca
 
         monkeypatch.setattr(langfuse, "LangfuseExporter", to_fake_langfuse)
         namespace: dict[str, Any] = {}
-        for heading in LIBRARY:
-            run_block(heading, namespace)
-            if heading == "#### OpenTelemetryBridge: bus events → spans":
+        for block in narrative():
+            run_block(block.code, block.heading, namespace)
+            if block.heading == "#### OpenTelemetryBridge: bus events → spans":
                 bridge_provider = namespace["provider"]
                 bridge_provider.force_flush()
                 assert len(backend.wait_for_spans(3)) == 3  # the pipeline and its two agents
@@ -185,10 +176,11 @@ def test_the_library_blocks_run_in_order_as_one_script(tmp_path, monkeypatch, ca
     assert "  [llm_call] extractor: 0ms, 222 tokens" in out  # TraceService over the Recorder's file
     cassette = namespace["cassette"]
     assert (cassette.calls_recorded, cassette.calls_replayed) == (2, 0)
+    assert cassette.tracker.total_cost > 0  # both calls priced: the SDK call's usage, model= for my_llm
 
     fake_openai.stop()  # the Without-pytest block again: the cassette now exists, mode "once" replays it
     again: dict[str, Any] = {}
-    run_block("#### Without pytest", again)
+    run_block(readme_block("#### Without pytest"), "#### Without pytest", again)
     assert (again["cassette"].calls_recorded, again["cassette"].calls_replayed) == (0, 2)
 
 
@@ -205,7 +197,6 @@ def test_spans_join_the_provider(spans):
     with trace.get_tracer("app").start_as_current_span("work"):
         pass
     assert spans.names == ["work"]
-    assert type(trace.get_tracer_provider()).__name__ == "TracerProvider"
 """
 
 
