@@ -66,6 +66,8 @@ _TEXT_KEYS = frozenset({"text", "content", "delta", "partial_json", "arguments",
 """Keys of the pieces of text a stream sends event by event (OpenAI, Anthropic, Gemini)."""
 _CLEAN_MAX_LENGTH, _CLEAN_MAX_STRINGS = 4096, 4096
 _SCHEMES = re.compile(r"^(?:bearer|basic|token|apikey|key)\s+", re.IGNORECASE)
+_JSON_STRING_FIELD = re.compile(r'"([^"\\]{1,100})"\s*:\s*"')
+"""A JSON field with a string value, as sent: what the by-name rule could redact."""
 
 
 def _names(value: str | Iterable[str], what: str) -> frozenset[str]:
@@ -160,6 +162,8 @@ class Scrubber:
     # -- what is searched for ---------------------------------------------------------------
     def _compile(self) -> None:
         self._by_length = sorted(self._values, key=len, reverse=True)  # "ab-long" before "ab"
+        escaped = (orjson.dumps(value).decode()[1:-1] for value in self._values)  # as JSON text holds it
+        self._searched = tuple({*self._by_length, *escaped})
         shapes = SHAPES if self.config.scan_patterns else ()
         groups: dict[str, list[int]] = {}
         for index, (_, hints, _) in enumerate(shapes):
@@ -292,6 +296,37 @@ class Scrubber:
         """Secret fields and secret strings redacted anywhere in a JSON-like value."""
         found: list[Found] = []
         return self._walk(value, [where], found), found
+
+    def looks_clean(self, body: str, url: str = "") -> bool:
+        """Whether a request's JSON ``body`` (as sent) and ``url`` certainly hold nothing to
+        redact: no learnt value, no key shape, no secret-named string field. A screen for the
+        replay lookup, which scrubs every live request to key it: a few C-level searches
+        instead of a walk of every string (most requests hold no secret). What it cannot
+        judge (a query string, userinfo, a body path whose last key is present) says no, and
+        the full walk decides."""
+        if "?" in url or "@" in url:
+            return False
+        if any(path[-1] == "*" or f'"{path[-1]}"' in body for path in self.config.body_paths):
+            return False  # a body path may match: it redacts whatever it finds
+        text = body + url
+        if any(value in text for value in self._searched):
+            return False
+        for hint, indexes in self._hint_groups:
+            if hint in text and any(self._shapes[i][2].search(text) for i in indexes):
+                return False
+        fields = self.config.fields
+        return not any(is_secret_name(key) or key.lower() in fields for key in _JSON_STRING_FIELD.findall(body))
+
+    def learn_headers(self, items: Iterable[tuple[Any, Any]]) -> None:
+        """Learn the values of secret headers from ``(name, value)`` pairs as a client holds
+        them (bytes or text), without building the stored form: the replay lookup drops the
+        headers from its key, but a secret they carry may be echoed in the body."""
+        for name, value in items:
+            lowered = (name.decode("latin-1") if isinstance(name, bytes) else str(name)).lower()
+            if lowered in self.config.headers or is_secret_name(lowered):
+                text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+                if not is_placeholder(text):
+                    self.learn(text, lowered)
 
     # -- HTTP interactions --------------------------------------------------------------------
     def _headers(self, headers: Any, where: str, found: list[Found]) -> Any:

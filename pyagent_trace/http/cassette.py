@@ -28,7 +28,6 @@ from pyagent_trace.http._background import EMPTY, background_rule, empty_respons
 from pyagent_trace.http._capture import CAPTURE
 from pyagent_trace.http._convert import (
     FIRST_CHUNK_KEY,
-    headers_to_dict,
     parse_body,
     request_body,
     request_to_dict,
@@ -247,11 +246,16 @@ class HttpCassette:
     # -- lookup and errors -------------------------------------------------------------------
     def _lookup(self, request: Any) -> tuple[dict[str, Any], RequestKey]:
         """The request as it would be stored (scrubbed the same way), and its key."""
-        side = {"method": str(request.method).upper(), "url": str(request.uri), **parse_body(request_body(request))}
-        side["headers"] = headers_to_dict(request.headers.items())  # secret values echoed in the body
+        raw = request_body(request)
+        url = str(request.uri)
+        side = {"method": str(request.method).upper(), "url": url, **parse_body(raw)}
         with self._lock:
-            scrubbed: dict[str, Any] = self.scrubber.http({"request": side})[0]["request"]
-        del scrubbed["headers"]
+            self.scrubber.learn_headers(request.headers.items())  # secret values echoed in the body
+            text = raw.decode("utf-8", "replace") if raw else ""
+            if "body_base64" not in side and self.scrubber.looks_clean(text, url):
+                scrubbed: dict[str, Any] = side  # nothing to redact: the full walk would change nothing
+            else:
+                scrubbed = self.scrubber.http({"request": side})[0]["request"]
         return scrubbed, request_key(scrubbed, match_host=self.match_host)
 
     def _miss(self, side: dict[str, Any], key: RequestKey) -> ReplayMismatchError:

@@ -196,3 +196,39 @@ def test_the_recorder_writes_no_key_and_replay_llm_still_finds_the_call(tmp_path
     assert "again <redacted:password>" in text  # learnt from the first call's field
     replay = ReplayLLM(Recorder.load(path), "ops", match="messages")
     assert replay.replay(asked).response == "ok <redacted:slack-token>"
+
+
+# -- the replay lookup's screen ---------------------------------------------------------------
+def _request_bodies() -> list[str]:
+    """Every real request body of shared/real-traffic, then the same with each secret planted."""
+    bodies = []
+    for item in index():
+        body = as_interaction(load(item["file"]))["request"].get("body")
+        if isinstance(body, dict | list):
+            bodies.append(json.dumps(body))
+    planted = [json.dumps({"messages": [{"role": "user", "content": f"use {s} now"}]}) for s in SECRETS.values()]
+    by_name = [json.dumps({"model": "m", "auth": {"api_key": "abcdefgh12345678"}}), '{"password": "hunter2hunter2"}']
+    return bodies + planted + by_name
+
+
+@pytest.mark.parametrize("text", _request_bodies())
+def test_a_body_the_screen_calls_clean_is_one_the_full_walk_leaves_unchanged(text):
+    """looks_clean lets the replay lookup skip the walk: it must never call a body clean that
+    the walk would change (it may send a clean body to the walk: that only costs time)."""
+    scrubber = Scrubber()
+    body = json.loads(text)
+    walked = scrubber.http({"request": {"method": "POST", "url": "https://api.example.com/v1/x", "body": body}})[0]
+    if scrubber.looks_clean(text, "https://api.example.com/v1/x"):
+        assert walked["request"]["body"] == body
+
+
+def test_the_screen_sees_learnt_values_shapes_and_secret_fields():
+    scrubber = Scrubber()
+    scrubber.learn("tenant-0123456789", "x-tenant")
+    assert not scrubber.looks_clean('{"content": "for tenant-0123456789"}')
+    assert not scrubber.looks_clean(json.dumps({"content": SECRETS["openai-key"]}))
+    assert not scrubber.looks_clean('{"client_secret": "abcdefgh1234"}')
+    scrubber.learn('quo"te-0123456789', "x-odd")
+    assert not scrubber.looks_clean('{"content": "quo\\"te-0123456789"}')  # found as JSON escapes it
+    assert not scrubber.looks_clean("{}", "https://api.example.com/v1/x?key=abc")  # a query: the walk decides
+    assert scrubber.looks_clean('{"model": "gpt-4o-mini", "max_tokens": 50, "messages": [{"content": "hi"}]}')
