@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 
+from pyagent_trace._secrets import is_placeholder
+
 __all__ = [
     "FIRST_CHUNK_KEY",
     "TIME_TO_FIRST_CHUNK",
@@ -237,8 +239,8 @@ def response_to_vcr(stored: Mapping[str, Any]) -> dict[str, Any]:
     headers = {
         name: list(values)
         for name, values in (stored.get("headers") or {}).items()
-        if name.lower() not in _DROPPED_ON_REPLAY
-    }
+        if name.lower() not in _DROPPED_ON_REPLAY and not all(is_placeholder(str(v)) for v in values)
+    }  # a header redacted when recorded is not replayed: a cookie named <redacted> only misleads the client
     had_length = any(name.lower() == "content-length" for name in stored.get("headers") or {})
     if had_length or not stored.get("sse_events"):
         headers["content-length"] = [str(len(data))]

@@ -117,6 +117,12 @@ def test_sse_bodies_split_into_raw_events_that_join_back_to_the_body():
     assert response_to_vcr(stored)["body"]["string"] == text.encode()
 
 
+def test_a_header_redacted_when_recorded_is_not_replayed():
+    """A Set-Cookie of <redacted> would give the client's cookie jar a cookie named <redacted>."""
+    stored = {"status": 200, "headers": {"set-cookie": ["<redacted>"], "x-request-id": ["req_1"]}, "body": {}}
+    assert set(response_to_vcr(stored)["headers"]) == {"x-request-id", "content-length"}
+
+
 def test_bodies_keep_their_kind_json_containers_text_and_binary():
     assert parse_body(b'{"a": [1]}') == {"body": {"a": [1]}}
     assert parse_body(b'"just a json string"') == {"body": '"just a json string"'}
