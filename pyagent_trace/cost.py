@@ -215,7 +215,7 @@ class CostTracker:
             first_unpriced = not priced and model not in self._warned_models
             if first_unpriced:
                 self._warned_models.add(model)
-        if self.event_bus is not None:
+        if self.event_bus is not None and self.event_bus.subscriber_count:  # no event built for nobody
             self.event_bus.emit(_to_event(entry))
         if first_unpriced:  # last: with warnings as errors the entry is still kept
             msg = (

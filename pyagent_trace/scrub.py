@@ -170,6 +170,8 @@ class Scrubber:
             for hint in hints:
                 groups.setdefault(hint, []).append(index)
         self._hint_groups = tuple((hint, tuple(indexes)) for hint, indexes in groups.items())
+        self._any_hint = re.compile("|".join(map(re.escape, groups))) if groups else None
+        """One search for every hint: most texts hold none, so no shape is tried."""
         self._shapes = shapes
         self._clean: set[str] = set()
         """Strings found clean since the last value was learnt (replay asks the same prompts)."""
@@ -309,11 +311,15 @@ class Scrubber:
         if any(path[-1] == "*" or f'"{path[-1]}"' in body for path in self.config.body_paths):
             return False  # a body path may match: it redacts whatever it finds
         text = body + url
-        if any(value in text for value in self._searched):
-            return False
-        for hint, indexes in self._hint_groups:
-            if hint in text and any(self._shapes[i][2].search(text) for i in indexes):
+        for value in self._searched:
+            if value in text:
                 return False
+        if self._any_hint is not None and self._any_hint.search(text) is not None:
+            for hint, indexes in self._hint_groups:
+                if hint in text:
+                    for index in indexes:
+                        if self._shapes[index][2].search(text) is not None:
+                            return False
         fields = self.config.fields
         return not any(is_secret_name(key) or key.lower() in fields for key in _JSON_STRING_FIELD.findall(body))
 
