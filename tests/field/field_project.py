@@ -47,6 +47,7 @@ _SCRUBBED = (
     "PY_COLORS",
     "FORCE_COLOR",
     "FAKE_LLM_FORBID",
+    "LITELLM_LOCAL_MODEL_COST_MAP",  # tests/conftest.py sets it; a user's litellm runs with defaults
     "FAKE_BASE",
 )
 _SCRUBBED_PREFIXES = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_TESTRUNUID")

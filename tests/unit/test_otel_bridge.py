@@ -226,12 +226,23 @@ def test_an_error_event_marks_the_named_agent_and_keeps_it_open(bus, exporter):
     assert spans["invoke_workflow debate"].status.status_code is StatusCode.UNSET
 
 
-async def test_traced_provider_calls_become_client_spans(bus, exporter):
-    # Imported here: pyagent_providers.adapters imports every adapter whose SDK is installed,
-    # litellm included (~4 s), which would be paid at collection by every xdist worker.
-    from pyagent_providers.adapters.mock import MockProvider
+class _Provider:
+    """A provider of pyagent-providers' protocol, answering "ok". Not its MockProvider: the
+    ``pyagent_providers.adapters`` package imports every adapter whose SDK is installed, and
+    litellm's import alone takes ~4 s and starts a thread that keeps fetching its price map
+    (and writing warnings to whatever sys.stderr is at the time) for the rest of the process."""
 
-    llm = TracedProvider(MockProvider(name="mockai", responses=["ok"]), bus)
+    name = "mockai"
+
+    async def complete(self, messages, model=None):
+        return "ok"
+
+    async def __call__(self, messages):
+        return "ok"
+
+
+async def test_traced_provider_calls_become_client_spans(bus, exporter):
+    llm = TracedProvider(_Provider(), bus)
     await Agent("caller", llm).set_trace_bus(bus).run([])
 
     spans = by_name(exporter)
