@@ -36,3 +36,8 @@ bench: $(VENV)/.installed
 	$(PY) bench/bench_exporters.py
 	$(PY) bench/bench_http_replay.py
 	$(PY) bench/bench_suite.py
+	$(PY) bench/bench_pricing.py
+	$(PY) bench/bench_scrub.py
+	$(PY) bench/bench_cassette_read.py
+	$(PY) bench/bench_network_guard.py
+	$(PY) bench/bench_genai_span.py
