@@ -329,19 +329,23 @@ class Scrubber:
         headers from its key, but a secret they carry may be echoed in the body."""
         for name, value in items:
             lowered = (name.decode("latin-1") if isinstance(name, bytes) else str(name)).lower()
-            if lowered in self.config.headers or is_secret_name(lowered):
+            if self._secret_header(lowered):
                 text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
                 if not is_placeholder(text):
                     self.learn(text, lowered)
 
     # -- HTTP interactions --------------------------------------------------------------------
+    def _secret_header(self, lowered: str) -> bool:
+        """Whether a header (lower-case name) holds a secret: configured, or named like one."""
+        return lowered in self.config.headers or is_secret_name(lowered)
+
     def _headers(self, headers: Any, where: str, found: list[Found]) -> Any:
         if type(headers) is not dict:
             return headers
         out = dict(headers)
         for name, value in headers.items():
             lowered = str(name).lower()
-            if lowered not in self.config.headers and not is_secret_name(lowered):
+            if not self._secret_header(lowered):
                 continue
             for item in value if type(value) is list else [value]:
                 if type(item) is str and not is_placeholder(item):
