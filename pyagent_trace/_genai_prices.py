@@ -89,12 +89,11 @@ class Quote:
 @functools.cache
 def genai_version() -> str:
     """The installed genai-prices version (its data is as new as the package)."""
-    import importlib.metadata  # ~70 ms when nothing loaded it yet: only when a source is shown
-
     try:
-        return importlib.metadata.version("genai-prices")
-    except importlib.metadata.PackageNotFoundError:
+        import genai_prices  # its import reads its own version: no second metadata scan
+    except ImportError:
         return "not installed"
+    return str(genai_prices.__version__)
 
 
 @dataclass(frozen=True, slots=True)
