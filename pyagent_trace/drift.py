@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pyagent_trace._call_diff import compare
 from pyagent_trace._recording import RecordEntry
 from pyagent_trace._trace_summary import GroupStats, summarize
-from pyagent_trace.cli._compare import compare
-from pyagent_trace.cli._format import usd
+from pyagent_trace._usd import usd
 from pyagent_trace.exceptions import ConfigError
 from pyagent_trace.trace_service import TraceSpan, call_spans, entry_spans
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -34,25 +35,12 @@ CALL_EVENTS = frozenset({"llm_call", "http_interaction"})
 """Events that stand for one model call each, with its prompt, reply, tokens and cost."""
 
 
-@dataclass(frozen=True, slots=True)
-class TraceSpan:
-    """One event of a run, whatever file it came from. ``source`` is the file's path;
-    ``priced`` is False when the cost is unknown (not $0)."""
+@dataclass(slots=True)
+class TraceSpan(RecordEntry):
+    """One event of a run, whatever file it came from: the entry's fields plus ``source``,
+    the file's path. ``priced`` is False when the cost is unknown (not $0). Read-only by
+    convention, like ``RecordEntry`` (not frozen, for the same loading speed)."""
 
-    event_type: str
-    agent_name: str = ""
-    pattern_type: str = ""
-    model: str = ""
-    timestamp: float = 0.0
-    duration_ms: float = 0.0
-    tokens: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-    messages: tuple[dict[str, Any], ...] = ()
-    response: str = ""
-    metadata: dict[str, Any] = field(default_factory=dict)
-    priced: bool = True
     source: str = ""
 
 
@@ -113,27 +101,22 @@ def _http_messages(metadata: dict[str, Any]) -> list[dict[str, Any]]:
     return messages
 
 
+_ENTRY_VALUES = attrgetter(*(f.name for f in fields(RecordEntry)))
+"""The entry's field values in declaration order: a span's positional arguments before ``source``."""
+
+
 def _span(entry: RecordEntry, source: str) -> TraceSpan:
-    messages = entry.messages
-    if not messages and entry.event_type == "http_interaction":
-        messages = _http_messages(entry.metadata)
-    return TraceSpan(
-        event_type=entry.event_type,
-        agent_name=entry.agent_name,
-        pattern_type=entry.pattern_type,
-        model=entry.model,
-        timestamp=float(entry.timestamp),
-        duration_ms=float(entry.duration_ms),
-        tokens=entry.tokens or entry.input_tokens + entry.output_tokens,
-        input_tokens=entry.input_tokens,
-        output_tokens=entry.output_tokens,
-        cost_usd=float(entry.cost_usd),
-        messages=tuple(messages),
-        response=entry.response,
-        metadata=entry.metadata,
-        priced=entry.priced,
-        source=source,
-    )
+    """The entry as a span: times and cost as floats, ``tokens`` input+output when the line
+    gave no total, and an HTTP interaction's messages read from its request body."""
+    span = TraceSpan(*_ENTRY_VALUES(entry))
+    span.source = source
+    span.timestamp = float(span.timestamp)
+    span.duration_ms = float(span.duration_ms)
+    span.cost_usd = float(span.cost_usd)
+    span.tokens = span.tokens or span.input_tokens + span.output_tokens
+    if not span.messages and span.event_type == "http_interaction":
+        span.messages = _http_messages(span.metadata)
+    return span
 
 
 def entry_spans(entries: Iterable[RecordEntry], source: str) -> list[TraceSpan]:

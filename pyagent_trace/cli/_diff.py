@@ -12,8 +12,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from pyagent_trace._call_diff import compare
 from pyagent_trace.cli._common import load_or_exit
-from pyagent_trace.cli._compare import compare
 from pyagent_trace.cli._display import printable
 
 __all__ = ["diff"]

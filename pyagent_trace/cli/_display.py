@@ -50,10 +50,8 @@ _TEXT_FIELDS = ("agent_name", "pattern_type", "model", "messages", "response", "
 
 def _clean(span: TraceSpan, scrubber: Scrubber) -> TraceSpan:
     row = {name: getattr(span, name) for name in _TEXT_FIELDS}
-    row["messages"] = list(span.messages)
     new, _ = scrubber.row(row)
     new = _printable(new)
-    new["messages"] = tuple(new["messages"])
     return dataclasses.replace(span, **new)
 
 

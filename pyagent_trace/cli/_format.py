@@ -1,4 +1,6 @@
-"""How the command line and the HTML report spell money, time, tokens and model names.
+"""How the command line and the HTML report spell time, tokens and model names.
+
+Dollars are spelled by ``pyagent_trace._usd``: the library's drift messages use them too.
 
 PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
@@ -20,23 +22,9 @@ __all__ = [
     "sum_cost",
     "title_of",
     "tokens",
-    "usd",
-    "usd_delta",
 ]
 
 _SNAPSHOT_DATE = re.compile(r"-(?:\d{8}|\d{4}-\d{2}-\d{2})$")
-
-
-def usd(value: float) -> str:
-    """``$0.00094``: five decimals, as the docs print costs; more for sub-cent-thousandths."""
-    if 0 < abs(value) < 0.00001:
-        return "$" + f"{value:.10f}".rstrip("0")
-    return f"${value:,.5f}"
-
-
-def usd_delta(value: float) -> str:
-    sign = "+" if value >= 0 else "-"
-    return sign + usd(abs(value))
 
 
 def seconds(ms: float) -> str:

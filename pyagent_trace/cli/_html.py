@@ -15,8 +15,9 @@ import orjson
 import typer
 
 from pyagent_trace._jsonl_io import atomic_write_bytes
+from pyagent_trace._usd import usd
 from pyagent_trace.cli._common import fail, keep_mode, load_or_exit, read_error
-from pyagent_trace.cli._format import sum_cost, usd
+from pyagent_trace.cli._format import sum_cost
 from pyagent_trace.cli._report import render_html
 from pyagent_trace.cli._run_html import cassette_tests, write_run_pages
 from pyagent_trace.exceptions import BadRecordingError, BadReportError

@@ -13,8 +13,8 @@ from typing import Annotated
 import typer
 
 from pyagent_trace._jsonl_io import atomic_write_bytes
+from pyagent_trace._usd import usd
 from pyagent_trace.cli._common import fail, keep_mode
-from pyagent_trace.cli._format import usd
 from pyagent_trace.cli._run_markdown import render_markdown
 from pyagent_trace.exceptions import BadReportError
 from pyagent_trace.run_report import calls_of, merge_run_reports, read_run_report

@@ -17,7 +17,8 @@ import orjson
 from pyagent_trace import __version__
 from pyagent_trace._messages import to_plain_messages
 from pyagent_trace._trace_summary import GroupStats, summarize
-from pyagent_trace.cli._format import early_stop, run_duration_ms, seconds, title_of, usd
+from pyagent_trace._usd import usd
+from pyagent_trace.cli._format import early_stop, run_duration_ms, seconds, title_of
 from pyagent_trace.cli._report_assets import CSP, CSS, JS
 from pyagent_trace.cli._tree import tree_lines
 from pyagent_trace.scrub import Scrubber

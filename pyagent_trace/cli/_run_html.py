@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from pyagent_trace import __version__
 from pyagent_trace._trace_summary import GroupStats, summarize
-from pyagent_trace.cli._format import usd
+from pyagent_trace._usd import usd
 from pyagent_trace.cli._report import _PALETTE, _bars, _e, _json, cards_html, page_html, render_html
 from pyagent_trace.run_report import calls_of, run_report_json
 from pyagent_trace.scrub import scrub_value

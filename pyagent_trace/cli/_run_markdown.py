@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pyagent_trace.cli._format import usd
+from pyagent_trace._usd import usd
 from pyagent_trace.run_report import calls_of
 
 __all__ = ["render_markdown"]

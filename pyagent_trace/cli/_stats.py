@@ -14,9 +14,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from pyagent_trace._usd import usd
 from pyagent_trace.cli._common import load_or_exit
 from pyagent_trace.cli._display import printable
-from pyagent_trace.cli._format import seconds, usd
+from pyagent_trace.cli._format import seconds
 from pyagent_trace.trace_service import GroupStats, TraceService, TraceSummary
 
 __all__ = ["stats"]

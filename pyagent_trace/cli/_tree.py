@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pyagent_trace._usd import usd
 from pyagent_trace.cli._format import (
     early_stop,
     run_duration_ms,
@@ -15,7 +16,6 @@ from pyagent_trace.cli._format import (
     sum_cost,
     title_of,
     tokens,
-    usd,
 )
 from pyagent_trace.trace_service import TraceSpan, call_spans
 

@@ -69,15 +69,21 @@ def test_a_recording_entry_becomes_a_span_with_every_field(debate_file):
     assert span == TraceSpan(
         event_type="llm_call", agent_name="bull", pattern_type="debate", model=GEMINI,
         timestamp=1002.4, duration_ms=2400.0, tokens=830, input_tokens=450, output_tokens=380,
-        cost_usd=0.00094, messages=({"role": "user", "content": "bull prompt"},), response="bull says",
+        cost_usd=0.00094, messages=[{"role": "user", "content": "bull prompt"}], response="bull says",
         metadata={}, priced=True, source=str(debate_file),
     )  # fmt: skip
 
 
-def test_spans_are_frozen(debate_file):
-    span = load_spans(debate_file)[0]
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        span.agent_name = "x"  # type: ignore[misc]
+def test_a_span_is_its_entry_plus_source_with_whole_number_times_and_cost_as_floats(tmp_path):
+    entry_fields = [f.name for f in dataclasses.fields(RecordEntry)]
+    assert [f.name for f in dataclasses.fields(TraceSpan)] == [*entry_fields, "source"]
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b'{"event_type": "llm_call", "timestamp": 1000, "duration_ms": 5, "cost_usd": 0}\n')
+    span = load_spans(path)[0]
+    assert isinstance(span, RecordEntry)
+    assert [(type(v), v) for v in (span.timestamp, span.duration_ms, span.cost_usd)] == [
+        (float, 1000.0), (float, 5.0), (float, 0.0)
+    ]  # fmt: skip
 
 
 def test_tokens_default_to_input_plus_output_when_the_line_has_no_total(tmp_path):
@@ -134,7 +140,7 @@ def test_http_cassette_entries_take_their_messages_from_the_request_body(tmp_pat
     )  # fmt: skip
     path = save_entries(tmp_path / "http.jsonl", [entry])
     (span,) = load_spans(path)
-    assert span.messages == ({"role": "user", "content": "hi"},)
+    assert span.messages == [{"role": "user", "content": "hi"}]
     assert (span.tokens, span.response, span.metadata["provider"]) == (7, "hello", "openai")
 
 
@@ -143,14 +149,14 @@ def test_http_cassette_entries_take_their_messages_from_the_request_body(tmp_pat
     [
         (
             {"system": "Be brief.", "messages": [{"role": "user", "content": "hi"}]},
-            ({"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}),
+            [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}],
         ),
         (
             {"contents": [{"role": "user", "parts": [{"text": "hi"}, {"text": "there"}]}]},
-            ({"role": "user", "content": "hi\nthere"},),
+            [{"role": "user", "content": "hi\nthere"}],
         ),
-        ("not json", ()),
-        ({"input": "embedding text"}, ()),
+        ("not json", []),
+        ({"input": "embedding text"}, []),
     ],
 )
 def test_request_body_shapes_of_the_three_providers(tmp_path, body, expected):

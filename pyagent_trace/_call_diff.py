@@ -1,5 +1,7 @@
 """What changed between two runs, for reviewing a re-recorded cassette in a pull request.
 
+The one diff mechanism: ``pyagent-trace diff`` prints it and ``pyagent_trace.drift``
+counts it, so it lives in the library, not in the CLI package.
 Calls are paired per agent by their prompts (difflib over the agent's sequence of
 prompts), so one inserted call reads as "1 call added", not as every later call changed.
 Times and timestamps are ignored: they differ on every re-recording.
@@ -15,7 +17,7 @@ from typing import Any
 
 from pyagent_trace._messages import render_messages
 from pyagent_trace._trace_summary import GroupStats, summarize
-from pyagent_trace.cli._format import usd, usd_delta
+from pyagent_trace._usd import usd, usd_delta
 from pyagent_trace.trace_service import TraceSpan, call_spans
 
 __all__ = ["DiffReport", "compare"]
