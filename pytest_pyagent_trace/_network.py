@@ -30,8 +30,6 @@ import _socket
 import contextlib
 import importlib.abc
 import importlib.machinery
-import ipaddress
-import re
 import socket
 import ssl
 import sys
@@ -44,7 +42,15 @@ from typing import Any, ClassVar
 import pytest
 
 from pyagent_trace.exceptions import NetworkBlockedError
-from pyagent_trace.http._background import Background, is_background_host, is_loopback
+from pyagent_trace.http._background import Background, is_background_host
+from pytest_pyagent_trace._network_rules import (
+    grpc_target_host,
+    grpc_target_hosts,
+    is_ip,
+    is_loopback,
+    port_number,
+    proxy_target,
+)
 
 __all__ = [
     "NetworkBlocker",
@@ -60,50 +66,6 @@ _INET = (socket.AF_INET, socket.AF_INET6)
 _INSPECTED_SENDS = 3
 """How many first sends to a loopback peer are read for a proxy request (SOCKS5 sends a
 greeting first)."""
-_HTTP_PROXY = re.compile(
-    rb"(?:CONNECT (\[[^\]\s]+\]|[^\s:/]+)|[A-Z]+ [a-zA-Z][a-zA-Z0-9+.-]*://(\[[^\]\s]+\]|[^\s:/?#@]+))"
-)
-
-
-def proxy_target(data: bytes) -> str | None:
-    """The host an HTTP or SOCKS proxy request asks for, or None if ``data`` is not one."""
-    if data[:2] == b"\x04\x01" and len(data) >= 9:  # SOCKS4(a): port, IPv4, user id\0 [, host\0]
-        address = ipaddress.IPv4Address(data[4:8])
-        if str(address).startswith("0.0.0.") and address != ipaddress.IPv4Address(0):  # SOCKS4a
-            rest = data[8:].split(b"\x00")
-            return rest[1].decode("ascii", "replace") if len(rest) > 1 else None
-        return str(address)
-    if data[:3] == b"\x05\x01\x00" and len(data) >= 5:  # SOCKS5 CONNECT
-        kind = data[3]
-        if kind == 1 and len(data) >= 8:
-            return str(ipaddress.IPv4Address(data[4:8]))
-        if kind == 3:
-            return data[5 : 5 + data[4]].decode("ascii", "replace")
-        if kind == 4 and len(data) >= 20:
-            return str(ipaddress.IPv6Address(data[4:20]))
-        return None
-    found = _HTTP_PROXY.match(data)
-    if found is None:
-        return None
-    return (found.group(1) or found.group(2)).decode("ascii", "replace")
-
-
-def grpc_target_host(target: str) -> str | None:
-    """The host of a gRPC target (``host:port``, ``dns:///host:port``, ``ipv4:a.b.c.d:port``,
-    ``ipv6:[::1]:port``); None for a Unix socket."""
-    scheme, _, rest = target.partition(":")
-    scheme = scheme.lower()
-    if scheme in ("unix", "unix-abstract", "vsock"):
-        return None
-    if scheme == "dns":  # dns:host:port, dns:///host:port, dns://authority/host:port
-        rest = rest[2:].split("/", 1)[-1] if rest.startswith("//") else rest
-    elif scheme in ("ipv4", "ipv6"):
-        rest = rest.split(",")[0]
-    else:
-        rest = target
-    if rest.startswith("["):
-        return rest[1:].split("]")[0]
-    return rest.rsplit(":", 1)[0] if rest.count(":") == 1 else rest
 
 
 class _Patches:
@@ -143,7 +105,7 @@ class NetworkBlocker:
         self._describe = describe
         self._background = background
         self._allowed = frozenset(h.lower().rstrip(".") for h in allowed_hosts)
-        self._allowed_ips: set[str] = {h.strip("[]") for h in self._allowed if _is_ip(h.strip("[]"))}
+        self._allowed_ips: set[str] = {h.strip("[]") for h in self._allowed if is_ip(h.strip("[]"))}
         self._resolved_allowed = False
         self._lock = threading.Lock()
         self._peers: weakref.WeakKeyDictionary[Any, list[int]] = weakref.WeakKeyDictionary()
@@ -192,7 +154,7 @@ class NetworkBlocker:
         __tracebackhide__ = True  # pytest shows the caller's frame, not this patch
         name = host.decode() if isinstance(host, bytes) else str(host or "")
         if not self._allowed_host(name) and name not in self._allowed_ips:
-            raise self._refuse(name, _port(port))
+            raise self._refuse(name, port_number(port))
 
     def check_address(self, sock: Any, address: Any, how: str = "") -> None:
         __tracebackhide__ = True
@@ -248,10 +210,7 @@ class NetworkBlocker:
     def check_grpc(self, target: Any) -> None:
         __tracebackhide__ = True
         text = target.decode() if isinstance(target, bytes) else str(target)
-        scheme, _, rest = text.partition(":")
-        targets = [f"{scheme}:{one}" for one in rest.split(",")] if scheme in ("ipv4", "ipv6") else [text]
-        for one in targets:  # ipv4:a:1,b:2 lists several addresses
-            host = grpc_target_host(one)
+        for host in grpc_target_hosts(text):
             if self.enabled and host is not None and not self._allowed_ip(host):
                 raise self._refuse(text, None, " (a gRPC channel)")
 
@@ -305,22 +264,6 @@ def end_early_block(config: pytest.Config) -> None:
     if found is not None:
         del config.stash[_EARLY]
         found[1].close()
-
-
-def _port(port: Any) -> Any:
-    """getaddrinfo's port (an int, a numeric string, a service name or None) as an int if it is one."""
-    if port is None:
-        return None
-    text = port.decode() if isinstance(port, bytes) else str(port)
-    return int(text) if text.isdigit() else port
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 _ACTIVE: NetworkBlocker | None = None
