@@ -11,7 +11,6 @@ PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distri
 
 from __future__ import annotations
 
-import contextlib
 import threading
 
 from pytest_pyagent_trace._network_patches import Checks, PatchSet, install, switch
@@ -24,7 +23,7 @@ class NetworkGuard:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._stack: contextlib.ExitStack | None = None
+        self._patches: PatchSet | None = None
         self._on: list[Checks] = []
         """Switched on, innermost last: it is the one the patches ask."""
         self.linger = False
@@ -34,12 +33,12 @@ class NetworkGuard:
 
     @property
     def installed(self) -> bool:
-        return self._stack is not None
+        return self._patches is not None
 
     def switch_on(self, checks: Checks) -> None:
         """Check every connection with ``checks`` until ``switch_off``; installs the patches if needed."""
         with self._lock:
-            if self._stack is None:
+            if self._patches is None:
                 self._install()
             self._on.append(checks)
             switch(checks)
@@ -61,18 +60,18 @@ class NetworkGuard:
                 self._release()
 
     def _release(self) -> None:
-        stack, self._stack = self._stack, None
-        if stack is not None:
-            stack.close()
+        patches, self._patches = self._patches, None
+        if patches is not None:
+            patches.restore()
 
     def _install(self) -> None:
-        stack = contextlib.ExitStack()
+        patches = PatchSet()
         try:
-            install(PatchSet(stack))
+            install(patches)
         except BaseException:
-            stack.close()  # a failure half-way restores what was patched
+            patches.restore()  # a failure half-way puts back what was patched
             raise
-        self._stack = stack
+        self._patches = patches
         self.installs += 1
 
 

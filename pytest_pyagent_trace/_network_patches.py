@@ -17,6 +17,7 @@ import importlib.machinery
 import socket
 import ssl
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any, ClassVar, Protocol
@@ -54,35 +55,41 @@ _MISSING = object()
 
 
 class PatchSet:
-    """Attributes replaced, put back exactly by closing ``stack`` (inherited ones deleted)."""
+    """Attributes replaced, put back exactly by ``restore`` (inherited ones deleted)."""
 
-    def __init__(self, stack: contextlib.ExitStack) -> None:
-        self._stack = stack
-        self.closed = False
-        """Set once removed: a gRPC import finishing in another thread then patches nothing."""
-        stack.callback(setattr, self, "closed", True)
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._saved: list[tuple[Any, str, Any]] = []
+        self._finders: list[importlib.abc.MetaPathFinder] = []
+        self._restored = False
 
     def set(self, owner: Any, name: str, value: Any) -> None:
-        if self.closed:
-            return
-        self._stack.callback(_put_back, owner, name, vars(owner).get(name, _MISSING))
+        self._saved.append((owner, name, vars(owner).get(name, _MISSING)))
         setattr(owner, name, value)
 
     def add_finder(self, finder: importlib.abc.MetaPathFinder) -> None:
+        self._finders.append(finder)
         sys.meta_path.insert(0, finder)
-        self._stack.callback(_remove_finder, finder)
 
+    def add_late(self, patcher: Callable[[ModuleType, PatchSet], None], module: ModuleType) -> None:
+        """Patches for a module imported while the set is installed: a gRPC import in
+        another thread may finish while the set is being restored (then it patches nothing)."""
+        with self._lock:
+            if not self._restored:
+                patcher(module, self)
 
-def _put_back(owner: Any, name: str, old: Any) -> None:
-    if old is _MISSING:
-        delattr(owner, name)
-    else:
-        setattr(owner, name, old)
-
-
-def _remove_finder(finder: importlib.abc.MetaPathFinder) -> None:
-    with contextlib.suppress(ValueError):
-        sys.meta_path.remove(finder)
+    def restore(self) -> None:
+        with self._lock:
+            self._restored = True
+            for finder in self._finders:
+                with contextlib.suppress(ValueError):
+                    sys.meta_path.remove(finder)
+            while self._saved:
+                owner, name, old = self._saved.pop()
+                if old is _MISSING:
+                    delattr(owner, name)
+                else:
+                    setattr(owner, name, old)
 
 
 def install(patches: PatchSet) -> None:
@@ -297,7 +304,7 @@ class _GrpcFinder(importlib.abc.MetaPathFinder):
 
         def exec_module(module: ModuleType) -> None:
             real_exec(module)
-            patcher(module, patches)
+            patches.add_late(patcher, module)
 
         loader.exec_module = exec_module
         return spec
