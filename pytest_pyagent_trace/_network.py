@@ -21,30 +21,35 @@ Loopback (``localhost``, ``localhost.``, ``127.0.0.0/8``, ``::1``, ``::ffff:127.
 the unspecified address) and Unix sockets stay allowed: fake servers and pytest-xdist work.
 Child processes, C libraries and ctypes calls are out of reach of any in-process check:
 ``--isolate-network`` (``_isolate``) covers them at the OS level.
+
+Here are the checks; ``_network_patches`` holds the patches that call them (installed once
+and switched per test by ``_network_guard``), ``_network_rules`` the parsing they use.
 PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distribution).
 """
 
 from __future__ import annotations
 
-import _socket
 import contextlib
-import importlib.abc
-import importlib.machinery
-import ipaddress
-import re
 import socket
-import ssl
-import sys
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Sequence
-from types import ModuleType
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 from pyagent_trace.exceptions import NetworkBlockedError
-from pyagent_trace.http._background import Background, is_background_host, is_loopback
+from pyagent_trace.http._background import Background, is_background_host
+from pytest_pyagent_trace._network_guard import GUARD
+from pytest_pyagent_trace._network_patches import ORIGINAL_LOOKUPS
+from pytest_pyagent_trace._network_rules import (
+    grpc_target_host,
+    grpc_target_hosts,
+    is_ip,
+    is_loopback,
+    port_number,
+    proxy_target,
+)
 
 __all__ = [
     "NetworkBlocker",
@@ -60,75 +65,10 @@ _INET = (socket.AF_INET, socket.AF_INET6)
 _INSPECTED_SENDS = 3
 """How many first sends to a loopback peer are read for a proxy request (SOCKS5 sends a
 greeting first)."""
-_HTTP_PROXY = re.compile(
-    rb"(?:CONNECT (\[[^\]\s]+\]|[^\s:/]+)|[A-Z]+ [a-zA-Z][a-zA-Z0-9+.-]*://(\[[^\]\s]+\]|[^\s:/?#@]+))"
-)
-
-
-def proxy_target(data: bytes) -> str | None:
-    """The host an HTTP or SOCKS proxy request asks for, or None if ``data`` is not one."""
-    if data[:2] == b"\x04\x01" and len(data) >= 9:  # SOCKS4(a): port, IPv4, user id\0 [, host\0]
-        address = ipaddress.IPv4Address(data[4:8])
-        if str(address).startswith("0.0.0.") and address != ipaddress.IPv4Address(0):  # SOCKS4a
-            rest = data[8:].split(b"\x00")
-            return rest[1].decode("ascii", "replace") if len(rest) > 1 else None
-        return str(address)
-    if data[:3] == b"\x05\x01\x00" and len(data) >= 5:  # SOCKS5 CONNECT
-        kind = data[3]
-        if kind == 1 and len(data) >= 8:
-            return str(ipaddress.IPv4Address(data[4:8]))
-        if kind == 3:
-            return data[5 : 5 + data[4]].decode("ascii", "replace")
-        if kind == 4 and len(data) >= 20:
-            return str(ipaddress.IPv6Address(data[4:20]))
-        return None
-    found = _HTTP_PROXY.match(data)
-    if found is None:
-        return None
-    return (found.group(1) or found.group(2)).decode("ascii", "replace")
-
-
-def grpc_target_host(target: str) -> str | None:
-    """The host of a gRPC target (``host:port``, ``dns:///host:port``, ``ipv4:a.b.c.d:port``,
-    ``ipv6:[::1]:port``); None for a Unix socket."""
-    scheme, _, rest = target.partition(":")
-    scheme = scheme.lower()
-    if scheme in ("unix", "unix-abstract", "vsock"):
-        return None
-    if scheme == "dns":  # dns:host:port, dns:///host:port, dns://authority/host:port
-        rest = rest[2:].split("/", 1)[-1] if rest.startswith("//") else rest
-    elif scheme in ("ipv4", "ipv6"):
-        rest = rest.split(",")[0]
-    else:
-        rest = target
-    if rest.startswith("["):
-        return rest[1:].split("]")[0]
-    return rest.rsplit(":", 1)[0] if rest.count(":") == 1 else rest
-
-
-class _Patches:
-    """Attributes replaced while the block is on, put back exactly (inherited ones deleted)."""
-
-    _MISSING = object()
-
-    def __init__(self) -> None:
-        self._saved: list[tuple[Any, str, Any]] = []
-
-    def set(self, owner: Any, name: str, value: Any) -> None:
-        self._saved.append((owner, name, vars(owner).get(name, self._MISSING)))
-        setattr(owner, name, value)
-
-    def restore(self) -> None:
-        while self._saved:
-            owner, name, old = self._saved.pop()
-            if old is self._MISSING:
-                delattr(owner, name)
-            else:
-                setattr(owner, name, old)
 
 
 class NetworkBlocker:
-    """The block: ``active()`` installs the checks, ``enabled`` turns them on and off.
+    """The block: ``active()`` switches its checks on, ``enabled`` lets everything through.
 
     ``describe`` gives the message tail (which test, how to record); ``allowed_hosts``
     are reachable besides loopback.
@@ -143,7 +83,7 @@ class NetworkBlocker:
         self._describe = describe
         self._background = background
         self._allowed = frozenset(h.lower().rstrip(".") for h in allowed_hosts)
-        self._allowed_ips: set[str] = {h.strip("[]") for h in self._allowed if _is_ip(h.strip("[]"))}
+        self._allowed_ips: set[str] = {h.strip("[]") for h in self._allowed if is_ip(h.strip("[]"))}
         self._resolved_allowed = False
         self._lock = threading.Lock()
         self._peers: weakref.WeakKeyDictionary[Any, list[int]] = weakref.WeakKeyDictionary()
@@ -168,7 +108,7 @@ class NetworkBlocker:
             self._resolved_allowed = True  # once: names allowed but resolved before the block
             for name in self._allowed - self._allowed_ips:
                 with contextlib.suppress(OSError):
-                    self._allowed_ips.update(str(a[4][0]) for a in _REAL["getaddrinfo"](name, None))
+                    self._allowed_ips.update(str(a[4][0]) for a in ORIGINAL_LOOKUPS["getaddrinfo"](name, None))
         return ip in self._allowed_ips
 
     def take_refused(self) -> list[str]:
@@ -192,7 +132,7 @@ class NetworkBlocker:
         __tracebackhide__ = True  # pytest shows the caller's frame, not this patch
         name = host.decode() if isinstance(host, bytes) else str(host or "")
         if not self._allowed_host(name) and name not in self._allowed_ips:
-            raise self._refuse(name, _port(port))
+            raise self._refuse(name, port_number(port))
 
     def check_address(self, sock: Any, address: Any, how: str = "") -> None:
         __tracebackhide__ = True
@@ -248,31 +188,30 @@ class NetworkBlocker:
     def check_grpc(self, target: Any) -> None:
         __tracebackhide__ = True
         text = target.decode() if isinstance(target, bytes) else str(target)
-        scheme, _, rest = text.partition(":")
-        targets = [f"{scheme}:{one}" for one in rest.split(",")] if scheme in ("ipv4", "ipv6") else [text]
-        for one in targets:  # ipv4:a:1,b:2 lists several addresses
-            host = grpc_target_host(one)
+        for host in grpc_target_hosts(text):
             if self.enabled and host is not None and not self._allowed_ip(host):
                 raise self._refuse(text, None, " (a gRPC channel)")
 
-    # -- installing ------------------------------------------------------------------------
+    def note_lookup(self, host: Any, result: Any) -> None:
+        """After a lookup of an allowed name: ``connect()`` to its addresses is allowed."""
+        name = str(host or "").lower().rstrip(".")
+        if name in self._allowed and not is_loopback(name):
+            self._allowed_ips.update(str(entry[4][0]) for entry in result)
+
+    # -- switching on ----------------------------------------------------------------------
     @contextlib.contextmanager
     def active(self) -> Iterator[NetworkBlocker]:
-        global _ACTIVE  # the raw-socket class and the gRPC hook find the blocker here
-        patches = _Patches()
-        finder = _GrpcFinder(self, patches)
-        previous, _ACTIVE = _ACTIVE, self
+        """Switch the block on for the ``with`` body (the patches are installed once: see
+        ``_network_guard``); what it learnt of sockets is forgotten after it."""
+        GUARD.switch_on(self)
         try:
-            _install(self, patches)
-            sys.meta_path.insert(0, finder)
             yield self
         finally:
-            with contextlib.suppress(ValueError):
-                sys.meta_path.remove(finder)
-            patches.restore()
-            self._peers = weakref.WeakKeyDictionary()
-            self._refused_sockets = weakref.WeakKeyDictionary()
-            _ACTIVE = previous
+            GUARD.switch_off(self)
+            if self._peers:
+                self._peers = weakref.WeakKeyDictionary()
+            if self._refused_sockets:
+                self._refused_sockets = weakref.WeakKeyDictionary()
 
 
 _EARLY = pytest.StashKey[tuple[NetworkBlocker, contextlib.ExitStack]]()
@@ -305,241 +244,4 @@ def end_early_block(config: pytest.Config) -> None:
     if found is not None:
         del config.stash[_EARLY]
         found[1].close()
-
-
-def _port(port: Any) -> Any:
-    """getaddrinfo's port (an int, a numeric string, a service name or None) as an int if it is one."""
-    if port is None:
-        return None
-    text = port.decode() if isinstance(port, bytes) else str(port)
-    return int(text) if text.isdigit() else port
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
-_ACTIVE: NetworkBlocker | None = None
-_REAL: dict[str, Any] = {
-    name: getattr(_socket, name) for name in ("getaddrinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr")
-}
-_RealRawSocket: type[Any] = _socket.socket
-
-
-class _GuardedRawSocket(_RealRawSocket):  # type: ignore[misc]
-    """What ``_socket.socket(...)`` makes while the block is on (its C methods are fixed)."""
-
-    def connect(self, address: Any) -> None:
-        __tracebackhide__ = True
-        _check_address(self, address)
-        super().connect(address)
-
-    def connect_ex(self, address: Any) -> int:
-        __tracebackhide__ = True
-        _check_address(self, address)
-        return int(super().connect_ex(address))
-
-    def sendto(self, data: Any, *args: Any) -> int:
-        __tracebackhide__ = True
-        _check_address(self, args[-1] if args else None)
-        return int(super().sendto(data, *args))
-
-    def sendmsg(self, buffers: Any, *args: Any) -> int:
-        __tracebackhide__ = True
-        _check_sendmsg(self, buffers, args)
-        return int(super().sendmsg(buffers, *args))
-
-    def send(self, data: Any, *args: Any) -> int:
-        __tracebackhide__ = True
-        _check_send(self, data)
-        return int(super().send(data, *args))
-
-    def sendall(self, data: Any, *args: Any) -> None:
-        __tracebackhide__ = True
-        _check_send(self, data)
-        super().sendall(data, *args)
-
-
-def _check_address(sock: Any, address: Any) -> None:
-    __tracebackhide__ = True
-    if _ACTIVE is not None:
-        _ACTIVE.check_address(sock, address)
-
-
-def _check_send(sock: Any, data: Any) -> None:
-    __tracebackhide__ = True
-    if _ACTIVE is not None:
-        _ACTIVE.check_send(sock, data)
-
-
-def _check_sendmsg(sock: Any, buffers: Any, args: Sequence[Any]) -> None:
-    """``sendmsg(buffers[, ancdata[, flags[, address]]])``: to an address, or on a connection."""
-    __tracebackhide__ = True
-    if len(args) >= 3 and args[2] is not None:
-        _check_address(sock, args[2])
-    else:
-        first = next(iter(buffers), b"")
-        _check_send(sock, first)
-
-
-def _install(blocker: NetworkBlocker, patches: _Patches) -> None:
-    for name, real in _REAL.items():
-        port_at = 1 if name == "getaddrinfo" else None
-        checked = _lookup(blocker, real, port_at)
-        patches.set(_socket, name, checked)
-        patches.set(socket, name, checked)
-    patches.set(_socket, "socket", _GuardedRawSocket)
-    for cls in (socket.socket, ssl.SSLSocket):
-        _patch_socket_class(cls, patches)
-    grpc_channel = sys.modules.get("grpc._channel")
-    if grpc_channel is not None:
-        _patch_grpc(grpc_channel, patches)
-    grpc_aio = sys.modules.get("grpc.aio._channel")
-    if grpc_aio is not None:
-        _patch_grpc_channel(grpc_aio, patches)
-
-
-def _lookup(blocker: NetworkBlocker, real: Callable[..., Any], port_at: int | None) -> Callable[..., Any]:
-    def lookup(host: Any, *args: Any, **kwargs: Any) -> Any:
-        __tracebackhide__ = True
-        port = (args[0] if args else kwargs.get("port")) if port_at else None
-        blocker.check_name(host, port)
-        result = real(host, *args, **kwargs)
-        name = str(host or "").lower().rstrip(".")
-        if port_at and name in blocker._allowed and not is_loopback(name):
-            blocker._allowed_ips.update(str(entry[4][0]) for entry in result)  # connect() to them is allowed
-        return result
-
-    lookup.__name__ = real.__name__
-    return lookup
-
-
-def _patch_socket_class(cls: type[Any], patches: _Patches) -> None:
-    real = {name: getattr(cls, name) for name in ("connect", "connect_ex", "sendto", "sendmsg", "send", "sendall")}
-    real_sendfile = cls.sendfile
-
-    def connect(sock: Any, address: Any) -> Any:
-        __tracebackhide__ = True
-        _check_address(sock, address)
-        return real["connect"](sock, address)
-
-    def connect_ex(sock: Any, address: Any) -> Any:
-        __tracebackhide__ = True
-        _check_address(sock, address)
-        return real["connect_ex"](sock, address)
-
-    def sendto(sock: Any, data: Any, *args: Any) -> Any:
-        __tracebackhide__ = True
-        _check_address(sock, args[-1] if args else None)
-        return real["sendto"](sock, data, *args)
-
-    def sendmsg(sock: Any, buffers: Any, *args: Any) -> Any:
-        __tracebackhide__ = True
-        _check_sendmsg(sock, buffers, args)
-        return real["sendmsg"](sock, buffers, *args)
-
-    def send(sock: Any, data: Any, *args: Any) -> Any:
-        __tracebackhide__ = True
-        _check_send(sock, data)
-        return real["send"](sock, data, *args)
-
-    def sendall(sock: Any, data: Any, *args: Any) -> Any:
-        __tracebackhide__ = True
-        _check_send(sock, data)
-        return real["sendall"](sock, data, *args)
-
-    def sendfile(sock: Any, file: Any, *args: Any, **kwargs: Any) -> Any:
-        __tracebackhide__ = True
-        _check_send(sock, b"")
-        return real_sendfile(sock, file, *args, **kwargs)
-
-    for fn in (connect, connect_ex, sendto, sendmsg, send, sendall, sendfile):
-        patches.set(cls, fn.__name__, fn)
-    for name in ("recv", "recv_into", *(("read",) if cls is ssl.SSLSocket else ())):
-        patches.set(cls, name, _recv(getattr(cls, name)))
-
-
-def _recv(real: Callable[..., Any]) -> Callable[..., Any]:
-    def recv(sock: Any, *args: Any, **kwargs: Any) -> Any:
-        __tracebackhide__ = True
-        if _ACTIVE is not None:
-            _ACTIVE.check_recv(sock)
-        return real(sock, *args, **kwargs)
-
-    recv.__name__ = real.__name__
-    return recv
-
-
-def _patch_grpc_channel(module: ModuleType, patches: _Patches) -> None:
-    """A new channel (``grpc._channel`` or ``grpc.aio._channel``) to a non-allowed target."""
-    channel = module.Channel
-    real_init = channel.__init__
-
-    def init(self: Any, target: Any, *args: Any, **kwargs: Any) -> None:
-        __tracebackhide__ = True
-        if _ACTIVE is not None:
-            _ACTIVE.check_grpc(target)
-        real_init(self, target, *args, **kwargs)
-
-    patches.set(channel, "__init__", init)
-
-
-def _patch_grpc(module: ModuleType, patches: _Patches) -> None:
-    """New channels to a non-allowed target, and calls on channels made before the block."""
-    _patch_grpc_channel(module, patches)
-    for class_name in (
-        "_UnaryUnaryMultiCallable",
-        "_SingleThreadedUnaryStreamMultiCallable",
-        "_UnaryStreamMultiCallable",
-        "_StreamUnaryMultiCallable",
-        "_StreamStreamMultiCallable",
-    ):
-        cls = getattr(module, class_name, None)
-        for method in ("__call__", "with_call", "future"):
-            if cls is not None and method in vars(cls):
-                patches.set(cls, method, _grpc_call(vars(cls)[method]))
-
-
-def _grpc_call(real: Callable[..., Any]) -> Callable[..., Any]:
-    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-        __tracebackhide__ = True
-        if _ACTIVE is not None:
-            _ACTIVE.check_grpc(getattr(self, "_target", b"") or b"")
-        return real(self, *args, **kwargs)
-
-    return call
-
-
-class _GrpcFinder(importlib.abc.MetaPathFinder):
-    """Patches gRPC's channel modules when they are imported while the block is on."""
-
-    _PATCHERS: ClassVar[dict[str, Callable[[ModuleType, _Patches], None]]] = {
-        "grpc._channel": _patch_grpc,
-        "grpc.aio._channel": _patch_grpc_channel,
-    }
-
-    def __init__(self, blocker: NetworkBlocker, patches: _Patches) -> None:
-        self._blocker = blocker
-        self._patches = patches
-
-    def find_spec(self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None) -> Any:
-        patcher = self._PATCHERS.get(fullname)
-        if patcher is None:
-            return None
-        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
-        loader = getattr(spec, "loader", None)
-        if spec is None or loader is None or not hasattr(loader, "exec_module"):
-            return spec
-        real_exec = loader.exec_module
-        patches = self._patches
-
-        def exec_module(module: ModuleType) -> None:
-            real_exec(module)
-            patcher(module, patches)
-
-        loader.exec_module = exec_module
-        return spec
+        GUARD.release()  # the originals are back even if the guard lingered

@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # the fixtures' types; imported by the fixtures themselves wh
 
 STATE = ctx.STATE
 NETWORK = "pytest_pyagent_trace._network"
+NETWORK_GUARD = "pytest_pyagent_trace._network_guard"
 TEST = ctx.TEST
 
 
@@ -146,6 +147,8 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object
     plan = plan_for(item, state)
     if plan is None or not plan.cassette:
         _release_http()  # a test without a cassette runs with no HTTP patch at all
+    if plan is None or not plan.block:
+        _release_guard()  # nor a test the block does not cover with a socket patch (a session-wide block stays)
     if plan is None:
         return (yield)
     state.current_nodeid = item.nodeid
@@ -154,7 +157,7 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object
             stack.callback(setattr, state.blocker, "enabled", True)
             state.blocker.enabled = plan.block
         elif plan.block:
-            stack.enter_context(state.network_blocker().active())
+            stack.enter_context(_guard(state))
         if plan.replays_only:
             from pytest_pyagent_trace._keys import placeholder_keys
 
@@ -223,6 +226,23 @@ def _open_http(item: pytest.Item) -> Any:
     return test.cassette.open_http()
 
 
+def _guard(state: ctx.RunState) -> contextlib.AbstractContextManager[object]:
+    """The block for one replaying test. Its socket patches stay installed while guarded
+    tests follow one another (installing them costs more than switching the block on);
+    the next test the block does not cover removes them."""
+    from pytest_pyagent_trace._network_guard import GUARD
+
+    GUARD.linger = True
+    return state.network_blocker().active()
+
+
+def _release_guard() -> None:
+    guard = sys.modules.get(NETWORK_GUARD)  # never imported: nothing to release
+    if guard is not None:
+        guard.GUARD.linger = False
+        guard.GUARD.release()
+
+
 def _release_http() -> None:
     capture = sys.modules.get("pyagent_trace.http._capture")  # never imported: nothing to release
     if capture is not None:
@@ -231,6 +251,7 @@ def _release_http() -> None:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     _release_http()
+    _release_guard()
     state = session.config.stash.get(STATE, None)
     if state is not None and state.blocker is not None and state.blocker.session_wide:
         state.blocker.enabled = False  # the tests are over: reporting plugins may upload

@@ -71,6 +71,47 @@ def test_a_test_that_uses_nothing_of_the_plugin_gets_the_operating_systems_answe
     run(project).assert_outcomes(passed=1)
 
 
+def test_the_guard_is_installed_once_for_a_run_of_replaying_tests_and_gone_for_other_tests(project):
+    """Consecutive replaying tests share one install of the socket patches (each switches the
+    block on and off); a test without the block, and the code after the session, see the originals."""
+    import socket
+
+    project.makepyfile(
+        test_order="""
+        import socket
+        import pytest
+
+        CONNECT = socket.socket.connect
+        INSTALLS = []
+
+        def installs():
+            from pytest_pyagent_trace._network_guard import GUARD
+            return GUARD.installs
+
+        @pytest.mark.parametrize("n", range(3))
+        @pytest.mark.cassette
+        def test_replays(n):
+            INSTALLS.append(installs())
+            assert socket.socket.connect is not CONNECT
+            with pytest.raises(ConnectionError, match="192.0.2.1"):
+                socket.getaddrinfo("192.0.2.1", 443)
+            assert len(set(INSTALLS)) == 1
+
+        def test_plain():
+            assert socket.socket.connect is CONNECT
+            assert socket.getaddrinfo("192.0.2.1", 443)
+
+        @pytest.mark.cassette
+        def test_replays_again():
+            assert installs() == INSTALLS[0] + 1
+        """
+    )
+    real = (socket.socket.connect, socket.getaddrinfo)
+
+    run(project, "-p", "no:randomly").assert_outcomes(passed=5)
+    assert (socket.socket.connect, socket.getaddrinfo) == real
+
+
 def test_block_network_blocks_every_test_that_does_not_record(project):
     """--block-network (ours when pytest-recording is absent) and the ini key block unmarked tests too."""
     project.makepyfile(test_api=UNMARKED)
