@@ -2,11 +2,42 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+import pyagent_trace
+import pytest_pyagent_trace
+
+_NOT_PRELOADED = ("pyagent_trace.cli", "pyagent_trace.exporters.langfuse", "pyagent_trace.exporters.datadog")
+"""Not used by inner sessions, and heavy (typer and rich, the backends' SDKs)."""
+
+
+def _import_the_plugin_and_library() -> None:
+    """Import every module of both packages before any inner session runs.
+
+    ``runpytest_inprocess`` restores ``sys.modules`` after each inner session, dropping the
+    modules first imported during it; the next session imports them again as new module
+    objects, while what outlived the session (the process-wide HTTP capture, the network
+    guard) still holds the old classes, and ``isinstance`` fails across the two (seen as
+    ``'Scrubber' object has no attribute 'scan_patterns'`` when a file of plugin tests ran
+    after a unit file that imported less). Modules present before a session are kept.
+    """
+    for package in (pyagent_trace, pytest_pyagent_trace):
+        for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            if module.name.endswith("__main__") or module.name.startswith(_NOT_PRELOADED):
+                continue
+            try:
+                importlib.import_module(module.name)
+            except ImportError:  # an exporter whose optional SDK is not installed
+                continue
+
+
+_import_the_plugin_and_library()
 
 FAKE_LLM = '''\
 """A fake paid LLM: deterministic replies, counts its calls, refuses to run when told."""
