@@ -14,6 +14,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pyagent_trace._usd import usd_exact
 from pyagent_trace.events import TraceEvent, TraceEventBus
 from pyagent_trace.exceptions import BudgetExceededError, ConfigError, PyAgentTraceWarning
 from pyagent_trace.pricing import PriceTable, call_cost, price_table, validate_usage
@@ -51,11 +52,6 @@ class CostEntry:
         return self.input_tokens + self.output_tokens
 
 
-def _usd(value: float) -> str:
-    text = f"{value:,.8f}".rstrip("0")
-    return "$" + (text + "0" * (2 - len(text.partition(".")[2])))
-
-
 def _price_hint(model: str) -> str:
     return f'CostTracker(prices={{"{model}": {{"input": ..., "output": ...}}}}) (USD per 1M tokens)'
 
@@ -88,7 +84,7 @@ class CostSummary:
 
     def lines(self) -> list[str]:
         tokens = f"{self.input_tokens:,} input + {self.output_tokens:,} output tokens"
-        out = [f"LLM cost: {_usd(self.total_usd)} over {_plural(self.calls, 'call')} ({tokens})"]
+        out = [f"LLM cost: {usd_exact(self.total_usd)} over {_plural(self.calls, 'call')} ({tokens})"]
         groups = (
             ("agent", self.by_agent, self.unpriced_agents),
             ("model", self.by_model, self.unpriced_models),
@@ -98,7 +94,7 @@ class CostSummary:
             out.append(f"  by {title}:" if table else "")
             for name, usd in table.items():
                 mark = " + unpriced calls" if name in unpriced else ""
-                out.append(f"    {name or '-':<{width}}  {_usd(usd)}{mark}")
+                out.append(f"    {name or '-':<{width}}  {usd_exact(usd)}{mark}")
         out.append(self.unpriced_line())
         return [line for line in out if line]
 
@@ -332,7 +328,7 @@ class CostTracker:
             raise ConfigError(msg)
         s = self.summary()
         spent = {"usd": s.total_usd, "tokens": s.input_tokens + s.output_tokens, "calls": s.calls}
-        shown = {"usd": _usd, "tokens": _count, "calls": _count}
+        shown = {"usd": usd_exact, "tokens": _count, "calls": _count}
         over = [
             f"{name}: spent {shown[name](spent[name])} > limit {shown[name](limit)}"
             + (" (priced calls only)" if name == "usd" and s.unpriced_calls else "")

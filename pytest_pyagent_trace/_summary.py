@@ -11,6 +11,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from pyagent_trace._usd import usd_exact
+
 __all__ = ["PROPERTY", "SessionReport", "TestUsage", "drift_headline"]
 
 PROPERTY = "pyagent_trace"
@@ -62,13 +64,7 @@ def drift_headline(drift: dict[str, Any]) -> str:
         what = "no committed cassette to compare with"
     before, after = drift["before"], drift["after"]
     tokens = f"tokens {before['tokens']:,} → {after['tokens']:,}"
-    return f"{what}; {tokens}; {_usd(before['cost_usd'])} → {_usd(after['cost_usd'])}"
-
-
-def _usd(value: float) -> str:
-    """Dollars as CostSummary prints them: every significant digit down to 1e-8, at least cents."""
-    whole, _, cents = f"{value:,.8f}".rstrip("0").partition(".")
-    return f"${whole}.{cents:0<2}"
+    return f"{what}; {tokens}; {usd_exact(before['cost_usd'])} → {usd_exact(after['cost_usd'])}"
 
 
 @dataclass(slots=True)
@@ -122,7 +118,9 @@ class SessionReport:
         ]
         spenders = [u for u in used if u.cost_usd or u.tokens or u.unpriced_calls]
         if spenders:
-            lines.append(f"spend: {_usd(t['cost_usd'])} over {t['tokens']:,} tokens in {len(spenders)} tests ({spend})")
+            lines.append(
+                f"spend: {usd_exact(t['cost_usd'])} over {t['tokens']:,} tokens in {len(spenders)} tests ({spend})"
+            )
         if t["unpriced_calls"]:
             lines.append(
                 f"{t['unpriced_calls']} calls used models with no price: their cost is unknown, not $0. "
@@ -131,8 +129,8 @@ class SessionReport:
         costly = sorted((u for u in used if u.cost_usd > 0), key=lambda u: (-u.cost_usd, u.nodeid))[:top]
         if costly:
             lines.append(f"most expensive tests (top {len(costly)}):")
-            width = max(len(_usd(u.cost_usd)) for u in costly)
-            lines.extend(f"  {_usd(u.cost_usd):>{width}}  {u.nodeid}" for u in costly)
+            width = max(len(usd_exact(u.cost_usd)) for u in costly)
+            lines.extend(f"  {usd_exact(u.cost_usd):>{width}}  {u.nodeid}" for u in costly)
         lines.extend(self._drift())
         lines.extend(self._problems(t))
         return lines

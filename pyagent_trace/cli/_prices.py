@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from pyagent_trace._usd import usd_exact
 from pyagent_trace.cli._common import fail
 from pyagent_trace.pricing import DEFAULT_PRICES, ModelPrice
 
@@ -33,8 +34,7 @@ def _when(at: str | None) -> datetime.datetime:
 def _rate(value: float | None, *, instead: str = "billed as input") -> str:
     if value is None:
         return f"- ({instead})"
-    text = f"{value:,.6f}".rstrip("0")
-    return "$" + text + "0" * max(0, 2 - len(text.partition(".")[2]))
+    return usd_exact(value, places=6)
 
 
 def _rows(price: ModelPrice) -> list[tuple[str, str]]:
