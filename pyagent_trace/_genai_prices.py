@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pyagent_trace._gc import gc_paused
+
 if TYPE_CHECKING:
     from pyagent_trace.pricing import ModelPrice
 
@@ -157,12 +159,13 @@ def _reset(custom: Any) -> None:
 
 
 def _find(model: str, provider: str | None) -> _Model | None:
-    from genai_prices import data_snapshot, types
+    with gc_paused():  # the first call builds genai-prices' whole price list
+        from genai_prices import data_snapshot, types
 
-    if _state["module"] is None:
-        _state["module"] = data_snapshot
-        _state["custom"] = data_snapshot._custom_snapshot
-    snapshot = data_snapshot.get_snapshot()
+        if _state["module"] is None:
+            _state["module"] = data_snapshot
+            _state["custom"] = data_snapshot._custom_snapshot
+        snapshot = data_snapshot.get_snapshot()
     raw = model.strip().lower()
     short = _BEDROCK_PREFIX.sub("", raw.rsplit("/", 1)[-1])
     hint = PROVIDER_IDS.get(provider.strip().lower(), provider) if provider else None

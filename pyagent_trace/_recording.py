@@ -8,14 +8,13 @@ PYTEST_DONT_REWRITE: no assert here to rewrite (pytest rewrites our whole distri
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from pyagent_trace._gc import gc_paused
 from pyagent_trace._jsonl_io import atomic_write_bytes, dump_lines, iter_jsonl
 from pyagent_trace._schema import FIX_HINT, entry_problem, header_problem
 from pyagent_trace.exceptions import BadRecordingError, ConfigError
@@ -101,26 +100,13 @@ def entries_from_rows(rows: Iterable[tuple[int, dict[str, Any]]], path: str = "<
     """Entries of parsed ``(line, object)`` rows; header lines are checked, not returned."""
     entries: list[RecordEntry] = []
     append = entries.append
-    with _gc_paused():
+    with gc_paused():  # the cost YAML cassette loaders pay: full collections over a growing heap
         for number, row in rows:
             if row.get("event_type") == HEADER_EVENT:
                 _check_header(row, path, number)
                 continue
             append(_entry_from_dict(row, path, number))
     return entries
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Loading allocates many long-lived objects and no cycles: the cyclic GC would scan
-    the growing heap again and again for nothing (the cost YAML cassette loaders pay)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def load_entries(path: str | os.PathLike[str]) -> list[RecordEntry]:

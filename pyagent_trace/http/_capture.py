@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pyagent_trace._gc import gc_paused
 from pyagent_trace.exceptions import ConfigError
 from pyagent_trace.http._httpx import HTTPX_MODULES, httpx_patches
-from pyagent_trace.http._vcr import CassetteOwner, IndexedCassette
+
+if TYPE_CHECKING:
+    from pyagent_trace.http._vcr import CassetteOwner
 
 __all__ = ["CAPTURE", "HttpCapture"]
 
@@ -69,7 +72,10 @@ class HttpCapture:
                 stack.close()
 
     def _install(self, skip_patchers: frozenset[str]) -> None:
-        from vcr.patch import CassettePatcherBuilder
+        with gc_paused():  # vcrpy imports every HTTP client it knows (~85 ms), once a process
+            from vcr.patch import CassettePatcherBuilder
+
+            from pyagent_trace.http._vcr import IndexedCassette
 
         with contextlib.ExitStack() as stack:  # a failure half-way restores what was patched
             # httpx and httpx2 get patches of our own (see _httpx); vcrpy patches the rest.
