@@ -285,10 +285,15 @@ def verdict(results: dict[int, dict[str, list[Run]]]) -> str:
     out = []
     for n, samples in results.items():
         mine, floor = per_call_us(samples, "pyagent", n), per_call_us(samples, "floor", n)
-        ratio = statistics.median(a / b for a, b in zip(mine, floor, strict=True))
+        ratios = sorted(a / b for a, b in zip(mine, floor, strict=True))
+        ratio = statistics.median(ratios)
         bare = statistics.median(a / b for a, b in zip(mine, per_call_us(samples, "bare", n), strict=True))
+        spread = f"per-round ratios {ratios[0]:.2f} to {ratios[-1]:.2f}"
+        if len(ratios) >= 4:
+            quartiles = statistics.quantiles(ratios, n=4)
+            spread += f", middle half {quartiles[0]:.2f} to {quartiles[2]:.2f}"
         out.append(f"N={n:,}: pyagent-trace per-call cost {ratio:.2f}x the floor (target ≤ 1.15x: "
-                   f"{'met' if ratio <= 1.15 else 'missed'}); {bare:.2f}x the bare floor")  # fmt: skip
+                   f"{'met' if ratio <= 1.15 else 'missed'}; {spread}); {bare:.2f}x the bare floor")  # fmt: skip
     small, large = min(results), max(results)
     if small != large:
         rss = [statistics.median(r.rss_kib for r in results[n]["pyagent"]) / 1024 for n in (small, large)]
