@@ -384,15 +384,27 @@ def code_under_test() -> str:
     return f"plugin at commit {git.stdout.strip()}{' + uncommitted changes' if dirty else ''}"
 
 
+def parse_sizes(text: str) -> dict[int, int]:
+    """``200:5,1000:2`` -> {200: 5, 1000: 2}; argparse turns the error into one line."""
+    sizes = {}
+    for pair in text.split(","):
+        n, _, rounds = pair.partition(":")
+        if not (n.strip().isdigit() and rounds.strip().isdigit() and int(n) > 0 and int(rounds) > 0):
+            msg = f"{pair!r}: give N:rounds with positive whole numbers, e.g. 200:5"
+            raise argparse.ArgumentTypeError(msg)
+        sizes[int(n)] = int(rounds)
+    return sizes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="N=50, 2 rounds: a smoke run")
     parser.add_argument("--profile", action="store_true", help="also profile the pyagent-trace replay")
-    parser.add_argument("--sizes", help="N:rounds pairs, e.g. 200:5,1000:2 (default 200:7,1000:3)")
+    parser.add_argument("--sizes", type=parse_sizes, help="N:rounds pairs, e.g. 200:5,1000:2 (default 200:7,1000:3)")
     args = parser.parse_args()
     sizes = {50: 2} if args.quick else {200: 7, 1_000: 3}
     if args.sizes:
-        sizes = {int(n): int(r) for n, r in (pair.split(":") for pair in args.sizes.split(","))}
+        sizes = args.sizes
     fake = load_fake_providers()
     print(code_under_test(), file=sys.stderr, flush=True)
     started = time.perf_counter()

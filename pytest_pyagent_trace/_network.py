@@ -42,23 +42,13 @@ from pyagent_trace.exceptions import NetworkBlockedError
 from pyagent_trace.http._background import Background, is_background_host
 from pytest_pyagent_trace._network_guard import GUARD
 from pytest_pyagent_trace._network_patches import ORIGINAL_LOOKUPS
-from pytest_pyagent_trace._network_rules import (
-    grpc_target_host,
-    grpc_target_hosts,
-    is_ip,
-    is_loopback,
-    port_number,
-    proxy_target,
-)
+from pytest_pyagent_trace._network_rules import grpc_target_hosts, is_ip, is_loopback, port_number, proxy_target
 
 __all__ = [
     "NetworkBlocker",
     "early_block",
     "early_blocker",
     "end_early_block",
-    "grpc_target_host",
-    "is_loopback",
-    "proxy_target",
 ]
 
 _INET = (socket.AF_INET, socket.AF_INET6)

@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from pyagent_trace.exceptions import NetworkBlockedError
-from pytest_pyagent_trace._network import NetworkBlocker, grpc_target_host, is_loopback, proxy_target
+from pytest_pyagent_trace._network import NetworkBlocker
+from pytest_pyagent_trace._network_rules import grpc_target_host, is_loopback, proxy_target
 
 FAR = "10.255.255.1"  # non-routable: even a guard that failed would send nothing useful
 
